@@ -1,0 +1,17 @@
+"""Small real data shipped inside the package (see ``rnncore/data/README.md`` for provenance)."""
+import csv
+from importlib import resources
+
+import numpy as np
+
+
+def load_sunspots():
+    """Yearly mean sunspot activity, 1700-2008 (NOAA NGDC, public domain).
+
+    Returns ``(years, activity)``, two float arrays of shape (309,).
+    """
+    with resources.files("rnncore").joinpath("data/sunspots.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    years = np.array([float(r["YEAR"]) for r in rows])
+    activity = np.array([float(r["SUNACTIVITY"]) for r in rows])
+    return years, activity
