@@ -46,8 +46,9 @@ def backward(params, xs, hs, state, dhs, nonlinearity="tanh", truncate=None):
 
     xs: (T, B, D); hs: (T, B, H), the stored states h_1..h_T; state: h_0 (B, H);
     dhs: (T, B, H), the gradient of the loss with respect to each h_t through the output at t only.
-    With ``truncate=k`` the gradient is not carried back across the window starts 0, k, 2k, ...
-    (the state was carried forward across them; see :func:`rnncore.model.loss`).
+    With ``truncate=k`` the gradient is not carried back across the window boundaries k, 2k, ...
+    (the state was carried forward across them; see :func:`rnncore.model.loss`); it still reaches
+    h_0 from the first window.
     Returns ``(grads, dstate, dxs)``: dW_x, dW_h, db_h summed over time, dL/dh_0 and dL/dxs.
     """
     T = check_shapes(xs=(xs, "T B D"), hs=(hs, "T B H"), state=(state, "B H"),
@@ -61,7 +62,7 @@ def backward(params, xs, hs, state, dhs, nonlinearity="tanh", truncate=None):
                                                     dhs[t] + dh_next, nonlinearity)
         for name in grads:
             grads[name] += step_grads[name]           # shared weights: sum over time
-        if truncate is not None and t % truncate == 0:
+        if truncate is not None and t > 0 and t % truncate == 0:
             dh_next = np.zeros_like(dh_next)          # window boundary: stop the gradient
     return grads, dh_next, dxs
 

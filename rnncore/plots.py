@@ -87,11 +87,43 @@ def unrolled_graph(steps=4, ax=None, title="An RNN unrolled through time"):
     arrow((-0.2, 1.0), (1.0, 1.0), "$W_h$")
     for t in range(1, steps + 1):
         for kind, (y, colour) in boxes.items():
-            node(t, y, f"${kind}_{t}$", colour)
+            node(t, y, f"${kind}_{{{t}}}$", colour)
         arrow((t, 0.0), (t, 1.0), "$W_x$")
         arrow((t, 1.0), (t, 2.0), "$W_y$")
         if t < steps:
             arrow((t, 1.0), (t + 1, 1.0), "$W_h$")
     ax.set(xlim=(-0.6, steps + 0.6), ylim=(-0.5, 2.5), title=title)
     ax.axis("off")
+    return ax
+
+
+def bptt_graph(steps=4, ax=None, title="Backpropagation through time: the gradient flows back"):
+    """The unrolled graph (black, forward) with the losses l_t and the backward flow (vermillion).
+
+    Each h_t receives gradient from its own loss (through y_t) and from h_{t+1} (through W_h),
+    which is why dh_t = g_t + dz_{t+1} W_h^T in the row layout.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.9 * steps + 1.6, 4.4))
+    unrolled_graph(steps, ax=ax, title=title)
+    back = dict(arrowstyle="-|>", lw=1.8, color=OKABE_ITO[5], ls="--", shrinkA=14, shrinkB=14)
+    for t in range(1, steps + 1):
+        ax.text(t, 3.0, f"$\\ell_{{{t}}}$", ha="center", va="center", fontsize=13,
+                bbox=dict(boxstyle="round,pad=0.45", fc="white", ec="black"))
+        ax.annotate("", xy=(t, 3.0), xytext=(t, 2.0), arrowprops=dict(
+            arrowstyle="-|>", lw=1.4, color="black", shrinkA=16, shrinkB=16))
+        ax.annotate("", xy=(t - 0.2, 2.0), xytext=(t - 0.2, 3.0), arrowprops=back)
+        ax.annotate("", xy=(t - 0.2, 1.0), xytext=(t - 0.2, 2.0), arrowprops=back)
+        ax.text(t - 0.27, 1.5, f"$g_{{{t}}}$", color=OKABE_ITO[5], fontsize=11,
+                va="center", ha="right")
+    for t in range(steps, 0, -1):          # from h_t back to h_{t-1} (h_0 for t = 1)
+        start, end = (t, 1.0), ((t - 1, 1.0) if t > 1 else (-0.2, 1.0))
+        ax.annotate("", xy=end, xytext=start,
+                    arrowprops={**back, "connectionstyle": "arc3,rad=-0.4"})
+        ax.text((start[0] + end[0]) / 2 + 0.1, 0.58, f"$dz_{{{t}}} W_h^\\top$", color=OKABE_ITO[5],
+                fontsize=10, ha="center", va="top")
+    ax.plot([], [], color="black", lw=1.4, label="forward: compute and store $h_t$")
+    ax.plot([], [], color=OKABE_ITO[5], lw=1.8, ls="--", label="backward: gradient of the loss")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=2, frameon=False)
+    ax.set(ylim=(-0.5, 3.5))
     return ax

@@ -269,3 +269,13 @@ def test_sunspots_ship_with_the_package():
     assert years.shape == activity.shape == (309,)
     assert years[0] == 1700 and years[-1] == 2008
     assert (activity >= 0).all() and activity.max() > 100
+
+
+def test_truncated_backward_still_reaches_the_initial_state():
+    params, xs, h0, targets = make(T=7, seed=9)
+    logits, hs, _ = model.forward(params, xs, h0)
+    dlogits = autograd.grad(lambda z: losses.softmax_cross_entropy(z, targets))(logits)
+    _, dh0, _ = bptt.backward(params, xs, hs, h0, dlogits @ params["W_y"].T, truncate=3)
+    expected = autograd.grad(model.loss, 3)(params, xs, targets, h0, "tanh", 3)
+    report = gradcheck.compare({"h0": dh0}, {"h0": expected}, tolerance=1e-10)
+    assert report.ok, report
