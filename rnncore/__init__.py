@@ -4,13 +4,18 @@ Modules, one idea each:
 
 - :mod:`rnncore.rnn`       the vanilla RNN layer (init, step, forward)
 - :mod:`rnncore.output`    the output layer y_t = W_y h_t + b_y (logits)
-- :mod:`rnncore.losses`    softmax cross-entropy over sequences, perplexity
+- :mod:`rnncore.losses`    softmax cross-entropy over sequences, mean squared error, accuracy,
+                           perplexity
 - :mod:`rnncore.model`     RNN -> output -> loss as one function autograd can differentiate
 - :mod:`rnncore.bptt`      backpropagation through time, by hand
 - :mod:`rnncore.gradcheck` finite differences and gradient comparison that says where
 - :mod:`rnncore.shapes`    shape checks with errors a student can act on
 - :mod:`rnncore.testing`   assertions for exercises that name the quantity and the place
-- :mod:`rnncore.datasets`  small real data shipped with the package
+- :mod:`rnncore.optim`     SGD, momentum, Adagrad and Adam as pure (init, update) pairs; clipping
+- :mod:`rnncore.train`     the training loop (progress bar, history); truncated BPTT in windows
+- :mod:`rnncore.data`      character vocabulary, language-model batches, windows, splits, scaling
+- :mod:`rnncore.tasks`     synthetic tasks: adding, copy, parity, noisy sine, Mackey-Glass
+- :mod:`rnncore.datasets`  small real data shipped with the package: sunspots and a text corpus
 - :mod:`rnncore.plots`, :mod:`rnncore.widgets`  the book's figures and controls
 
 Layout, everywhere: time-major sequences ``xs: (T, B, D)``, hidden states ``(B, H)``, row
@@ -18,4 +23,5 @@ vectors times weights (``h @ W_h``), so each weight is the transpose of the book
 """
 __version__ = "0.1.0"
 
-from . import bptt, datasets, gradcheck, losses, model, output, rnn, shapes, testing  # noqa: E402,F401
+from . import (bptt, data, datasets, gradcheck, losses, model, optim, output, rnn,  # noqa: E402,F401
+               shapes, tasks, testing, train)

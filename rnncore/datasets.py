@@ -15,3 +15,13 @@ def load_sunspots():
     years = np.array([float(r["YEAR"]) for r in rows])
     activity = np.array([float(r["SUNACTIVITY"]) for r in rows])
     return years, activity
+
+
+def load_corpus():
+    """About 270 KB of English prose for character-level language models (PSF License).
+
+    The Python 3.11.7 Language Reference and Library topics as plain ASCII text, code removed
+    (``rnncore/data/README.md`` says exactly how). Returns one string; paragraphs are separated
+    by a blank line.
+    """
+    return resources.files("rnncore").joinpath("data/python_docs.txt").read_text(encoding="ascii")

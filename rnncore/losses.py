@@ -1,4 +1,5 @@
-"""Losses over sequences: softmax cross-entropy (with an optional mask) and perplexity."""
+"""Losses over sequences: softmax cross-entropy, mean squared error (each with an optional mask),
+and two numbers to report: perplexity and accuracy."""
 import autograd.numpy as np
 from autograd.tracer import getval
 
@@ -16,6 +17,7 @@ def log_softmax(logits, axis=-1):
 
 
 def softmax(logits, axis=-1):
+    """softmax(z)_v = exp(z_v) / sum_u exp(z_u), the probabilities the logits stand for."""
     return np.exp(log_softmax(logits, axis=axis))
 
 
@@ -43,3 +45,45 @@ def softmax_cross_entropy(logits, targets, mask=None):
 def perplexity(mean_nll):
     """exp of the mean negative log-likelihood: 1 for a perfect model, |V| for a uniform guess."""
     return float(np.exp(mean_nll))
+
+
+def _leading(name, array, last):
+    """The symbols of the leading axes: "T B" for (T, B, last), "B" for (B, last)."""
+    lead = {2: "B", 3: "T B"}.get(np.ndim(array))
+    if lead is None:
+        raise ValueError(f"{name} has shape {tuple(np.shape(array))}, expected (T, B, {last}) "
+                         f"or (B, {last})")
+    return lead
+
+
+def mse(predictions, targets, mask=None):
+    """Mean squared error, (1/N) sum (y_hat - y)^2 over the N unmasked entries.
+
+    predictions, targets: (T, B, D) for an output at every step, or (B, D) for one output per
+    sequence (the adding problem); mask: (T, B) or (B,) of 0/1, or None. A masked-out position
+    drops all D of its entries, so the mean is over sum(mask) * D entries.
+    """
+    lead = _leading("predictions", predictions, "D")
+    masks = {} if mask is None else {"mask": (mask, lead)}
+    dims = check_shapes(predictions=(predictions, lead + " D"), targets=(targets, lead + " D"),
+                        **masks)
+    squared = (predictions - targets) ** 2                               # (T, B, D)
+    if mask is None:
+        return np.mean(squared)
+    return np.sum(squared * np.asarray(mask)[..., None]) / np.maximum(np.sum(mask) * dims["D"], 1)
+
+
+def accuracy(logits, targets, mask=None):
+    """The fraction of (unmasked) positions where argmax_v logits[..., v] equals the target.
+
+    logits: (T, B, V) or (B, V); targets: (T, B) or (B,) integer classes; mask: like targets, 0/1.
+    Returns a float in [0, 1]. Not differentiable (argmax has no useful gradient): report it, do
+    not train on it.
+    """
+    lead = _leading("logits", logits, "V")
+    masks = {} if mask is None else {"mask": (mask, lead)}
+    check_shapes(logits=(logits, lead + " V"), targets=(targets, lead), **masks)
+    correct = np.argmax(getval(logits), axis=-1) == np.asarray(targets)  # (T, B)
+    if mask is None:
+        return float(np.mean(correct))
+    return float(np.sum(correct * np.asarray(mask)) / max(float(np.sum(mask)), 1.0))

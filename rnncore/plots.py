@@ -5,6 +5,7 @@ The line colours are Okabe & Ito's palette; maps use ``cividis``, readable with 
 import matplotlib.pyplot as plt
 import numpy as np
 from cycler import cycler
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
              "#000000"]
@@ -126,4 +127,129 @@ def bptt_graph(steps=4, ax=None, title="Backpropagation through time: the gradie
     ax.plot([], [], color=OKABE_ITO[5], lw=1.8, ls="--", label="backward: gradient of the loss")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=2, frameon=False)
     ax.set(ylim=(-0.5, 3.5))
+    return ax
+
+
+# --- training and inside the models --------------------------------------------------------------
+
+def _smooth(values, beta):
+    """Exponential moving average with bias correction, as the progress bar's running loss."""
+    out, running = [], 0.0
+    for k, v in enumerate(values, start=1):
+        running = beta * running + (1 - beta) * v
+        out.append(running / (1 - beta ** k))
+    return np.array(out)
+
+
+def _curve(value):
+    """A history dict -> (its steps, its loss); an array y -> (1..n, y); a pair -> (x, y)."""
+    if isinstance(value, dict):
+        return np.asarray(value["step"]), np.asarray(value["loss"])
+    if isinstance(value, tuple) and len(value) == 2:
+        return np.asarray(value[0]), np.asarray(value[1])
+    return np.arange(1, len(value) + 1), np.asarray(value)
+
+
+def _plain_log_labels(ax):
+    """A log y axis labelled 0.1, 1, 10 (not 10^-1 ...); within ~a decade, 2, 3, 4 ... too."""
+    ax.set_yscale("log")
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_formatter(plain)
+    low, high = ax.get_ylim()
+    ax.yaxis.set_minor_formatter(plain if high / low < 20 else NullFormatter())
+
+
+def loss_curves(curves, ax=None, log=True, smooth=None, title="Training loss", xlabel="step",
+                ylabel="loss"):
+    """Loss against step, for one training history or several named curves.
+
+    curves: a history from :func:`rnncore.train.train` (its training loss, and every evaluation
+    metric whose name contains "loss", e.g. ``val_loss``, as dots at its ``eval_step``), or a
+    dict name -> history, array of values or (steps, values) pair. log: a log y axis, where a
+    loss falling by the same factor falls by the same distance. smooth: beta of an exponential
+    moving average drawn over the faint raw curve (e.g. 0.9; evaluation points are not smoothed);
+    None draws the raw curves only.
+    """
+    ax = _axes(ax)
+    evaluations = {}
+    if isinstance(curves, dict) and "loss" in curves and "step" in curves:
+        evaluations = {name: (curves["eval_step"], curves[name]) for name in curves
+                       if "loss" in name and name != "loss" and "eval_step" in curves}
+        curves = {"training": curves}
+    for k, (name, value) in enumerate(curves.items()):
+        steps, values = _curve(value)
+        colour = OKABE_ITO[k % len(OKABE_ITO)]
+        if smooth is None:
+            ax.plot(steps, values, color=colour, label=name, lw=1.5)
+        else:
+            ax.plot(steps, values, color=colour, alpha=0.3, lw=1)
+            ax.plot(steps, _smooth(values, smooth), color=colour, label=name, lw=1.8)
+    for k, (name, (steps, values)) in enumerate(evaluations.items(), start=1):
+        ax.plot(steps, values, color=OKABE_ITO[k % len(OKABE_ITO)], marker="o", ms=4, lw=1.2,
+                label=name)
+    if log:
+        _plain_log_labels(ax)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel + (" (log scale)" if log else ""))
+    ax.legend(frameon=False)
+    return ax
+
+
+def gate_activations(gates, axes=None, title="Gate activations over time", t0=1, vmin=0.0,
+                     vmax=1.0):
+    """Small multiples: one (unit x time) heatmap per gate, on one shared colour scale.
+
+    gates: dict name -> (T, H) array for one sequence, e.g. {"input i": ..., "forget f": ...,
+    "output o": ...}. Sigmoid gates live in [0, 1] (the default scale); pass vmin=-1 for tanh
+    candidates. Returns the array of axes, one per gate, each titled and labelled.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, len(gates), figsize=(3.4 * len(gates) + 1.0, 3.2), sharey=True,
+                               squeeze=False, layout="constrained")
+        axes = axes[0]
+    for ax, (name, values) in zip(axes, gates.items()):
+        values = np.asarray(values)
+        image = ax.imshow(values.T, aspect="auto", cmap="cividis", vmin=vmin, vmax=vmax,
+                          interpolation="nearest", extent=(t0 - 0.5, t0 + len(values) - 0.5,
+                                                           values.shape[1] + 0.5, 0.5))
+        ax.set(title=name, xlabel="time step t", ylabel="unit j")
+    axes[0].figure.colorbar(image, ax=list(axes), label="activation")
+    axes[0].figure.suptitle(title, fontweight="bold")
+    return axes
+
+
+def attention_map(weights, x_labels=None, y_labels=None, ax=None, title="Attention weights",
+                  xlabel="input position (key) j", ylabel="output position (query) i"):
+    """The (T_out, T_in) matrix alpha_ij: row i is how output i spreads its attention over inputs.
+
+    x_labels, y_labels: tick labels for the inputs and outputs (tokens, characters); None keeps
+    the positions. Each row of softmax weights sums to 1, so the colour scale runs from 0 to 1.
+    """
+    ax = _axes(ax)
+    weights = np.asarray(weights)
+    image = ax.imshow(weights, cmap="cividis", vmin=0.0, vmax=1.0, interpolation="nearest",
+                      aspect="auto")
+    ax.figure.colorbar(image, ax=ax, label=r"weight $\alpha_{ij}$")
+    for labels, ticks, n in ((x_labels, ax.set_xticks, weights.shape[1]),
+                             (y_labels, ax.set_yticks, weights.shape[0])):
+        if labels is not None:
+            ticks(range(n), labels=[str(label) for label in labels])
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    return ax
+
+
+def gradient_norm_vs_lag(lags, norms, ax=None, title="How far back does the gradient reach?",
+                         xlabel="lag k (time steps back)",
+                         ylabel=r"gradient norm $\|\partial \ell_T / \partial h_{T-k}\|$"):
+    """Gradient norm against lag on a log y axis, where exponential decay is a straight line.
+
+    norms: an array (one curve) or a dict name -> array (e.g. "RNN", "LSTM"), each like lags.
+    """
+    ax = _axes(ax)
+    named = norms if isinstance(norms, dict) else {"gradient norm": norms}
+    markers = "osD^v"
+    for k, (name, values) in enumerate(named.items()):
+        ax.plot(lags, values, marker=markers[k % len(markers)], ms=4, lw=1.5, label=name)
+    ax.set_yscale("log")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend(frameon=False)
     return ax
