@@ -2,14 +2,21 @@
 
 Modules, one idea each:
 
-- :mod:`rnncore.rnn`       the vanilla RNN layer (init, step, forward)
+- :mod:`rnncore.rnn`, :mod:`rnncore.lstm`, :mod:`rnncore.gru`  the recurrent cells: init, step,
+                           forward (fast path), forward_reference (reference path), from_torch
+- :mod:`rnncore.wrappers`  padded batches, stacked (deep) and bidirectional RNNs around any cell
+- :mod:`rnncore.attention` dot-product and additive attention with masks
+- :mod:`rnncore.seq2seq`   an encoder-decoder with attention: teacher-forced loss, greedy decoding
+- :mod:`rnncore.transformer` self-attention, positional encoding, a pre-norm Transformer block
+- :mod:`rnncore.tcn`       causal dilated convolutions and residual TCN blocks
 - :mod:`rnncore.output`    the output layer y_t = W_y h_t + b_y (logits)
 - :mod:`rnncore.losses`    softmax cross-entropy over sequences, mean squared error, accuracy,
                            perplexity
 - :mod:`rnncore.model`     RNN -> output -> loss as one function autograd can differentiate
 - :mod:`rnncore.bptt`      backpropagation through time, by hand
 - :mod:`rnncore.gradcheck` finite differences and gradient comparison that says where
-- :mod:`rnncore.shapes`    shape checks with errors a student can act on
+- :mod:`rnncore.shapes`, :mod:`rnncore.checks`  shape, dtype and finiteness checks with errors a
+                           student can act on
 - :mod:`rnncore.testing`   assertions for exercises that name the quantity and the place
 - :mod:`rnncore.optim`     SGD, momentum, Adagrad and Adam as pure (init, update) pairs; clipping
 - :mod:`rnncore.train`     the training loop (progress bar, history); truncated BPTT in windows
@@ -18,10 +25,16 @@ Modules, one idea each:
 - :mod:`rnncore.datasets`  small real data shipped with the package: sunspots and a text corpus
 - :mod:`rnncore.plots`, :mod:`rnncore.widgets`  the book's figures and controls
 
+Two gradient paths, one truth: each cell's ``forward`` is an autograd primitive whose backward is
+the hand-derived BPTT in plain numpy (fast); ``forward_reference`` is the same loop differentiated
+by autograd step by step (slow, obviously right). The tests hold them to each other, to finite
+differences and to PyTorch.
+
 Layout, everywhere: time-major sequences ``xs: (T, B, D)``, hidden states ``(B, H)``, row
 vectors times weights (``h @ W_h``), so each weight is the transpose of the book's column form.
 """
 __version__ = "0.1.0"
 
-from . import (bptt, data, datasets, gradcheck, losses, model, optim, output, rnn,  # noqa: E402,F401
-               shapes, tasks, testing, train)
+from . import (attention, bptt, checks, data, datasets, gradcheck, gru,  # noqa: E402,F401
+               losses, lstm, model, optim, output, rnn, seq2seq, shapes, tasks, tcn, testing,
+               train, transformer, wrappers)

@@ -5,6 +5,8 @@ Plain numpy: data preparation is never differentiated.
 """
 import numpy as np
 
+from .shapes import check_ids
+
 
 # --- characters ---------------------------------------------------------------------------------
 
@@ -41,21 +43,13 @@ class Vocab:
 
     def decode(self, ids):
         """The text of a sequence of ids (any integer array; it is flattened)."""
-        ids = np.asarray(ids).ravel()
-        if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
-            raise ValueError(f"ids must lie in [0, V) = [0, {len(self)}), got values from "
-                             f"{ids.min()} to {ids.max()}")
+        ids = check_ids("ids", ids, len(self)).ravel()
         return "".join(self.chars[i] for i in ids)
 
 
 def one_hot(ids, V, dtype=np.float64):
     """x[..., v] = 1 if ids[...] == v else 0: ids (T, B) -> (T, B, V), any leading shape."""
-    ids = np.asarray(ids)
-    if ids.dtype.kind not in "iu":
-        raise ValueError(f"ids must be integers, got dtype {ids.dtype}")
-    if ids.size and (ids.min() < 0 or ids.max() >= V):
-        raise ValueError(f"ids must lie in [0, V) = [0, {V}), got values from {ids.min()} to "
-                         f"{ids.max()}")
+    ids = check_ids("ids", ids, V)
     return (ids[..., None] == np.arange(V)).astype(dtype)
 
 

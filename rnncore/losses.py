@@ -3,7 +3,7 @@ and two numbers to report: perplexity and accuracy."""
 import autograd.numpy as np
 from autograd.tracer import getval
 
-from .shapes import check_shapes
+from .shapes import check_ids, check_shapes
 
 
 def log_softmax(logits, axis=-1):
@@ -28,12 +28,7 @@ def softmax_cross_entropy(logits, targets, mask=None):
     Returns a scalar: the average negative log-likelihood per predicted token, in nats.
     """
     dims = check_shapes(logits=(logits, "T B V"), targets=(targets, "T B"))
-    targets = np.asarray(targets)
-    if targets.dtype.kind not in "iu":
-        raise ValueError(f"targets must hold integer class indices, got dtype {targets.dtype}")
-    if targets.size and (targets.min() < 0 or targets.max() >= dims["V"]):
-        raise ValueError(f"targets must lie in [0, V) = [0, {dims['V']}), "
-                         f"got values from {targets.min()} to {targets.max()}")
+    targets = check_ids("targets", targets, dims["V"])
     onehot = targets[..., None] == np.arange(dims["V"])                 # (T, B, V)
     nll = -np.sum(log_softmax(logits) * onehot, axis=-1)                 # (T, B)
     if mask is None:

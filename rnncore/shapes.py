@@ -6,7 +6,21 @@ Each spec is a string of dimension symbols (the book's symbols). A symbol is bou
 argument that has it; every later argument must agree. A mismatch raises ``ValueError`` such as::
 
     W_h has shape (4, 5), expected (H, H) = (4, 4) (H = 4 from W_x)
+
+:func:`check_ids` checks integer class indices (tokens, targets) against a vocabulary size.
 """
+import numpy as np
+
+
+def check_ids(name, ids, V):
+    """Integer class indices (tokens, targets) in [0, V); return them as an array."""
+    ids = np.asarray(ids)
+    if ids.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integer class indices, got dtype {ids.dtype}")
+    if ids.size and (ids.min() < 0 or ids.max() >= V):
+        raise ValueError(f"{name} must lie in [0, V) = [0, {V}), got values from {ids.min()} "
+                         f"to {ids.max()}")
+    return ids
 
 
 def _shape_of(name, value):

@@ -35,7 +35,7 @@ def test_one_hot_has_a_single_one_at_the_id():
     np.testing.assert_array_equal(x.argmax(-1), ids)
     with pytest.raises(ValueError, match=r"ids must lie in \[0, V\) = \[0, 2\)"):
         data.one_hot(ids, 2)
-    with pytest.raises(ValueError, match="ids must be integers"):
+    with pytest.raises(ValueError, match="ids must hold integer class indices"):
         data.one_hot(np.zeros(2), 2)
 
 
