@@ -16,6 +16,12 @@
  *    MathJax.typesetPromise. MathJax is loaded with `defer`, so it exists at DOMContentLoaded;
  *    embed-amd.js renders widgets later, on the window "load" event. (With MyST's MathJax settings,
  *    widget text inside the page body is in an ignored class, so this mainly silences the errors.)
+ * 3. The slider handle that noUiSlider draws (div.noUi-handle, role="slider") has no accessible
+ *    name, and its aria-valuetext is the option's index ("2"), not what the readout shows ("0.5"):
+ *    a screen reader says "slider, 2". axe-core reports the missing name as a serious violation
+ *    (aria-input-field-name). Name each handle after its widget's description label
+ *    (aria-labelledby) and copy the readout into aria-valuetext, now and whenever a widget
+ *    changes.
  */
 (function () {
   "use strict";
@@ -28,6 +34,34 @@
       },
     };
   }
+
+  var labelled = 0;
+  function labelSliders(root) {
+    root.querySelectorAll(".widget-slider").forEach(function (slider) {
+      var label = slider.querySelector(".widget-label");
+      var readout = slider.querySelector(".widget-readout");
+      slider.querySelectorAll(".noUi-handle[role='slider']").forEach(function (handle) {
+        if (label && label.textContent.trim() && !handle.hasAttribute("aria-labelledby")) {
+          if (!label.id) {
+            label.id = "widget-slider-label-" + ++labelled;
+          }
+          handle.setAttribute("aria-labelledby", label.id);
+        }
+        var text = readout ? readout.textContent.trim() : "";
+        if (text && handle.getAttribute("aria-valuetext") !== text) {
+          handle.setAttribute("aria-valuetext", text);
+        }
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    // Widgets are drawn after "load"; a slider's readout and handle change while it is moved.
+    new MutationObserver(function () {
+      labelSliders(document);
+    }).observe(document.body, { childList: true, subtree: true, characterData: true,
+                                attributes: true, attributeFilter: ["aria-valuenow"] });
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     var mj = window.MathJax;
