@@ -6,7 +6,7 @@ and folders are never touched):
 
 a) that exercises/ is exactly what generate_assignment makes from solutions/ now;
 b) that autograding gives the solution full marks, the untouched release zero, every plausible
-   wrong answer (tests/exercise_answers.py) less than full on its own question and full on the
+   wrong answer (tests/answers/<assignment>.py) less than full on its own question and full on the
    others, and every valid alternative full marks;
 c) that ``nbgrader validate`` passes the solution and fails the untouched release;
 d) that no release carries solution code or hidden tests, and no notebook carries outputs.
@@ -27,7 +27,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
-from exercise_answers import ALTERNATIVES, WRONG
+from answers import ALTERNATIVES, WRONG
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every folder of solutions/ is an assignment (chNN_slug), with one notebook of the same name.
@@ -104,22 +104,22 @@ def submissions(assignment):
     correct = solution_code(assignment)
     students = {"solution": ("the solution's code", correct),
                 "release": ("the untouched release", None)}
-    for wrong in WRONG[assignment]:
+    for wrong in WRONG.get(assignment, []):
         students[f"wrong-{wrong.cell}-{wrong.name}"] = (f"{wrong.cell}: {wrong.why}",
                                                         {**correct, wrong.cell: wrong.code})
-    for alternative in ALTERNATIVES[assignment]:
+    for alternative in ALTERNATIVES.get(assignment, []):
         students[f"alt-{alternative.name}"] = (alternative.why, {**correct, **alternative.cells})
     return students
 
 
 def wrong_cases():
     return [pytest.param(a, f"wrong-{w.cell}-{w.name}", w.cell, id=f"{a}-{w.cell}-{w.name}")
-            for a in ASSIGNMENTS for w in WRONG[a]]
+            for a in ASSIGNMENTS for w in WRONG.get(a, [])]
 
 
 def alternative_cases():
     return [pytest.param(a, f"alt-{alt.name}", id=f"{a}-{alt.name}")
-            for a in ASSIGNMENTS for alt in ALTERNATIVES[a]]
+            for a in ASSIGNMENTS for alt in ALTERNATIVES.get(a, [])]
 
 
 # --- running nbgrader -----------------------------------------------------------------------------
@@ -239,11 +239,12 @@ def test_every_answer_cell_has_a_wrong_answer_and_an_alternative(assignment):
     assert tests == {grading_cell(a) for a in answers}, (
         f"{assignment}: answer cells {answers} should each have one test cell test_<id>; "
         f"the graded cells are {sorted(tests)}")
+    assert assignment in WRONG, f"{assignment}: no tests/answers/{assignment}.py"
     for answer in answers:
         assert any(w.cell == answer for w in WRONG[assignment]), (
-            f"{assignment}: no wrong answer for {answer} in tests/exercise_answers.py")
+            f"{assignment}: no wrong answer for {answer} in tests/answers/{assignment}.py")
         assert any(answer in alt.cells for alt in ALTERNATIVES[assignment]), (
-            f"{assignment}: no valid alternative for {answer} in tests/exercise_answers.py")
+            f"{assignment}: no valid alternative for {answer} in tests/answers/{assignment}.py")
     known = set(answers)
     for w in WRONG[assignment]:
         assert w.cell in known, f"{assignment}: wrong answer {w.name} names unknown cell {w.cell}"
