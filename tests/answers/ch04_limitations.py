@@ -1,0 +1,324 @@
+"""Wrong and alternative answers for ch04_limitations (see tests/answers/__init__.py)."""
+from answers import Alternative, Wrong, code as _code
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 4: jacobian_norms, clip_by_norm, clip_elementwise, predict_regime
+# ---------------------------------------------------------------------------------------------
+WRONG = [
+    Wrong("jacobian_norms", "no_slope", "forgets the activation's slope: powers of W_h.T only",
+          _code("""
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            T, B = xs.shape[:2]
+            H = params["W_h"].shape[0]
+            P = np.broadcast_to(np.eye(H), (B, H, H))
+            norms = [np.ones(B)]
+            for k in range(1, T + 1):
+                P = P @ params["W_h"].T
+                norms.append(np.linalg.norm(P, ord=2, axis=(1, 2)))
+            return np.stack(norms)
+        """)),
+    Wrong("jacobian_norms", "frobenius", "takes the Frobenius norm (np.linalg.norm's default)",
+          _code("""
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+            slopes = 1.0 - hs ** 2 if nonlinearity == "tanh" else (hs > 0).astype(hs.dtype)
+            T, B, H = hs.shape
+            P = np.broadcast_to(np.eye(H), (B, H, H))
+            norms = [np.ones(B)]
+            for k in range(1, T + 1):
+                P = P @ (slopes[T - k][:, :, None] * params["W_h"].T)
+                norms.append(np.linalg.norm(P, axis=(1, 2)))
+            return np.stack(norms)
+        """)),
+    Wrong("jacobian_norms", "indexed_by_t", "returns the norms in time order (index t), not by lag",
+          _code("""
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+            slopes = 1.0 - hs ** 2 if nonlinearity == "tanh" else (hs > 0).astype(hs.dtype)
+            T, B, H = hs.shape
+            P = np.broadcast_to(np.eye(H), (B, H, H))
+            norms = [np.ones(B)]
+            for k in range(1, T + 1):
+                P = P @ (slopes[T - k][:, :, None] * params["W_h"].T)
+                norms.append(np.linalg.norm(P, ord=2, axis=(1, 2)))
+            return np.stack(norms)[::-1]
+        """)),
+    Wrong("jacobian_norms", "wrong_order", "multiplies each new Jacobian on the left: J P",
+          _code("""
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+            slopes = 1.0 - hs ** 2 if nonlinearity == "tanh" else (hs > 0).astype(hs.dtype)
+            T, B, H = hs.shape
+            P = np.broadcast_to(np.eye(H), (B, H, H))
+            norms = [np.ones(B)]
+            for k in range(1, T + 1):
+                P = (slopes[T - k][:, :, None] * params["W_h"].T) @ P
+                norms.append(np.linalg.norm(P, ord=2, axis=(1, 2)))
+            return np.stack(norms)
+        """)),
+    Wrong("jacobian_norms", "slope_one_step_early",
+          "takes the slope of step t from h_{t-1}, the state before the step", _code("""
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+            states = np.concatenate([h0[None], hs[:-1]])       # h_0 .. h_{T-1}
+            slopes = 1.0 - states ** 2 if nonlinearity == "tanh" else (states > 0) * 1.0
+            T, B, H = hs.shape
+            P = np.broadcast_to(np.eye(H), (B, H, H))
+            norms = [np.ones(B)]
+            for k in range(1, T + 1):
+                P = P @ (slopes[T - k][:, :, None] * params["W_h"].T)
+                norms.append(np.linalg.norm(P, ord=2, axis=(1, 2)))
+            return np.stack(norms)
+        """)),
+    Wrong("jacobian_norms", "W_h_not_transposed", "J_t = diag(f') W_h, the book's form with the "
+          "code's matrix", _code("""
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+            slopes = 1.0 - hs ** 2 if nonlinearity == "tanh" else (hs > 0).astype(hs.dtype)
+            T, B, H = hs.shape
+            P = np.broadcast_to(np.eye(H), (B, H, H))
+            norms = [np.ones(B)]
+            for k in range(1, T + 1):
+                P = P @ (slopes[T - k][:, :, None] * params["W_h"])
+                norms.append(np.linalg.norm(P, ord=2, axis=(1, 2)))
+            return np.stack(norms)
+        """)),
+    Wrong("clip_by_norm", "per_array", "clips each array by its own norm", _code("""
+        def clip_by_norm(grads, max_norm):
+            norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+            clipped = {}
+            for name, g in grads.items():
+                n = np.sqrt(np.sum(g ** 2))
+                clipped[name] = g * (max_norm / n) if n > max_norm else g
+            return clipped, norm
+        """)),
+    Wrong("clip_by_norm", "always_rescale", "rescales to length max_norm even when shorter",
+          _code("""
+        def clip_by_norm(grads, max_norm):
+            norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+            return {name: g * max_norm / norm for name, g in grads.items()}, norm
+        """)),
+    Wrong("clip_by_norm", "norm_after", "returns the norm after clipping", _code("""
+        def clip_by_norm(grads, max_norm):
+            norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+            scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
+            return {name: g * scale for name, g in grads.items()}, norm * scale
+        """)),
+    Wrong("clip_by_norm", "in_place", "scales the given arrays in place (g *= scale)", _code("""
+        def clip_by_norm(grads, max_norm):
+            norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+            if norm > max_norm:
+                for g in grads.values():
+                    g *= max_norm / norm
+            return grads, norm
+        """)),
+    Wrong("clip_elementwise", "upper_only", "clips only from above: np.minimum(g, c)", _code("""
+        def clip_elementwise(grads, max_value):
+            norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+            return {name: np.minimum(g, max_value) for name, g in grads.items()}, norm
+        """)),
+    Wrong("clip_elementwise", "rescale_largest",
+          "rescales each array so that its largest entry is max_value (keeps the direction)",
+          _code("""
+        def clip_elementwise(grads, max_value):
+            norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+            clipped = {}
+            for name, g in grads.items():
+                largest = np.max(np.abs(g))
+                clipped[name] = g * (max_value / largest) if largest > max_value else g
+            return clipped, norm
+        """)),
+    Wrong("clip_elementwise", "norm_after", "returns the norm after clipping", _code("""
+        def clip_elementwise(grads, max_value):
+            clipped = {name: np.clip(g, -max_value, max_value) for name, g in grads.items()}
+            return clipped, float(np.sqrt(sum(np.sum(g ** 2) for g in clipped.values())))
+        """)),
+    Wrong("clip_elementwise", "loses_sign", "clips the absolute values: np.clip(np.abs(g), 0, c)",
+          _code("""
+        def clip_elementwise(grads, max_value):
+            norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+            return {name: np.clip(np.abs(g), 0, max_value) for name, g in grads.items()}, norm
+        """)),
+    Wrong("predict_regime", "radius_only",
+          "uses the spectral radius for both conditions (rho < 1/gamma: vanishing)", _code("""
+        def predict_regime(W_h, nonlinearity="tanh"):
+            gamma = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}[nonlinearity]
+            rho = np.max(np.abs(np.linalg.eigvals(W_h)))
+            if gamma * rho < 1:
+                return "vanishing"
+            if gamma * rho > 1:
+                return "exploding"
+            return "undetermined"
+        """)),
+    Wrong("predict_regime", "no_gamma", "ignores the activation: gamma = 1 for the sigmoid too",
+          _code("""
+        def predict_regime(W_h, nonlinearity="tanh"):
+            sigma_max = np.linalg.norm(W_h, ord=2)
+            rho = np.max(np.abs(np.linalg.eigvals(W_h)))
+            if sigma_max < 1:
+                return "vanishing"
+            if rho > 1:
+                return "exploding"
+            return "undetermined"
+        """)),
+    Wrong("predict_regime", "sigma_explodes",
+          "reads the necessary condition gamma sigma_max > 1 as a prediction of exploding",
+          _code("""
+        def predict_regime(W_h, nonlinearity="tanh"):
+            gamma = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}[nonlinearity]
+            sigma_max = np.linalg.norm(W_h, ord=2)
+            if gamma * sigma_max < 1:
+                return "vanishing"
+            if gamma * sigma_max > 1:
+                return "exploding"
+            return "undetermined"
+        """)),
+    Wrong("predict_regime", "frobenius", "uses the Frobenius norm for sigma_max", _code("""
+        def predict_regime(W_h, nonlinearity="tanh"):
+            gamma = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}[nonlinearity]
+            if gamma * np.linalg.norm(W_h) < 1:
+                return "vanishing"
+            if gamma * np.max(np.abs(np.linalg.eigvals(W_h))) > 1:
+                return "exploding"
+            return "undetermined"
+        """)),
+    Wrong("predict_regime", "real_part", "takes the largest real part of an eigenvalue, not the "
+          "largest modulus",
+          _code("""
+        def predict_regime(W_h, nonlinearity="tanh"):
+            gamma = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}[nonlinearity]
+            if gamma * np.linalg.norm(W_h, ord=2) < 1:
+                return "vanishing"
+            if gamma * np.max(np.linalg.eigvals(W_h).real) > 1:
+                return "exploding"
+            return "undetermined"
+        """)),
+]
+
+ALTERNATIVES = [
+    Alternative("loops_and_svd", "each product rebuilt from scratch for each sequence with "
+                "np.linalg.svd; clipping through one concatenated vector split back into arrays "
+                "and through np.where; sigma_max from the eigenvalues of W_h^T W_h", {
+        "jacobian_norms": _code("""
+            def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+                hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+                T, B, H = hs.shape
+                norms = np.ones((T + 1, B))
+                for b in range(B):
+                    for k in range(1, T + 1):
+                        P = np.eye(H)
+                        for t in range(T, T - k, -1):            # J_T, J_(T-1), ..., J_(T-k+1)
+                            h = hs[t - 1, b]
+                            if nonlinearity == "tanh":
+                                slope = 1 - h * h
+                            else:
+                                slope = np.where(h > 0, 1.0, 0.0)
+                            P = P @ (np.diag(slope) @ params["W_h"].T)
+                        norms[k, b] = np.linalg.svd(P, compute_uv=False)[0]
+                return norms
+            """),
+        "clip_by_norm": _code("""
+            def clip_by_norm(grads, max_norm):
+                names = list(grads)
+                flat = np.concatenate([np.ravel(grads[n]) for n in names])
+                norm = float(np.linalg.norm(flat))
+                if norm > max_norm:
+                    flat = flat * (max_norm / norm)
+                pieces = np.split(flat, np.cumsum([np.size(grads[n]) for n in names])[:-1])
+                return {n: p.reshape(np.shape(grads[n])) for n, p in zip(names, pieces)}, norm
+            """),
+        "clip_elementwise": _code("""
+            def clip_elementwise(grads, max_value):
+                norm = np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+                clipped = {}
+                for name, g in grads.items():
+                    g = np.where(g > max_value, max_value, g)
+                    clipped[name] = np.where(g < -max_value, -max_value, g)
+                return clipped, norm
+            """),
+        "predict_regime": _code("""
+            def predict_regime(W_h, nonlinearity="tanh"):
+                gamma = 0.25 if nonlinearity == "sigmoid" else 1.0
+                sigma_max = np.sqrt(np.max(np.linalg.eigvalsh(W_h.T @ W_h)))
+                rho = max(abs(complex(z)) for z in np.linalg.eigvals(W_h))
+                if sigma_max < 1 / gamma:
+                    return "vanishing"
+                return "exploding" if rho > 1 / gamma else "undetermined"
+            """),
+    }),
+    Alternative("float32", "computes in float32 throughout", {
+        "jacobian_norms": _code("""
+            def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+                f = np.float32
+                params = {k: v.astype(f) for k, v in params.items()}
+                hs, _ = rnn.forward(params, xs.astype(f), h0.astype(f), nonlinearity)
+                slopes = f(1) - hs ** 2 if nonlinearity == "tanh" else (hs > 0).astype(f)
+                T, B, H = hs.shape
+                P = np.broadcast_to(np.eye(H, dtype=f), (B, H, H))
+                norms = [np.ones(B, dtype=f)]
+                for k in range(1, T + 1):
+                    P = P @ (slopes[T - k][:, :, None] * params["W_h"].T)
+                    norms.append(np.linalg.norm(P, ord=2, axis=(1, 2)))
+                return np.stack(norms)
+            """),
+        "clip_by_norm": _code("""
+            def clip_by_norm(grads, max_norm):
+                grads = {k: np.asarray(g, dtype=np.float32) for k, g in grads.items()}
+                norm = np.sqrt(sum(np.sum(g * g) for g in grads.values()))
+                scale = np.float32(max_norm) / norm if norm > max_norm else np.float32(1)
+                return {k: g * scale for k, g in grads.items()}, norm
+            """),
+        "clip_elementwise": _code("""
+            def clip_elementwise(grads, max_value):
+                grads = {k: np.asarray(g, dtype=np.float32) for k, g in grads.items()}
+                c = np.float32(max_value)
+                norm = np.sqrt(sum(np.sum(g * g) for g in grads.values()))
+                return {k: np.clip(g, -c, c) for k, g in grads.items()}, norm
+            """),
+        "predict_regime": _code("""
+            def predict_regime(W_h, nonlinearity="tanh"):
+                W = np.asarray(W_h, dtype=np.float32)
+                gamma = np.float32({"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}[nonlinearity])
+                if gamma * np.linalg.svd(W, compute_uv=False)[0] < 1:
+                    return "vanishing"
+                if gamma * np.abs(np.linalg.eigvals(W)).max() > 1:
+                    return "exploding"
+                return "undetermined"
+            """),
+    }),
+    Alternative("transposed_products", "builds the transposed products in the row layout, "
+                "(W_h * f') on the left, which have the same spectral norms; clips with "
+                "max_norm / max(norm, max_norm); a sequence of ifs on the thresholds", {
+        "jacobian_norms": _code("""
+            def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+                hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+                slopes = 1.0 - hs ** 2 if nonlinearity == "tanh" else (hs > 0) * 1.0
+                T, B, H = hs.shape
+                N = np.tile(np.eye(H), (B, 1, 1))              # (dh_T/dh_(T-k))^T
+                norms = np.empty((T + 1, B))
+                norms[0] = 1.0
+                for k in range(1, T + 1):
+                    N = (params["W_h"][None] * slopes[T - k][:, None, :]) @ N   # J^T N
+                    norms[k] = [np.linalg.norm(n, 2) for n in N]
+                return norms
+            """),
+        "clip_by_norm": _code("""
+            def clip_by_norm(grads, max_norm):
+                norm = np.sqrt(np.sum([np.sum(np.square(g)) for g in grads.values()]))
+                factor = max_norm / max(norm, max_norm)
+                return {k: factor * g for k, g in grads.items()}, norm
+            """),
+        "predict_regime": _code("""
+            def predict_regime(W_h, nonlinearity="tanh"):
+                gamma = dict(tanh=1, relu=1, sigmoid=1 / 4)[nonlinearity]
+                singular = np.linalg.svd(W_h, compute_uv=False)
+                moduli = np.abs(np.linalg.eigvals(W_h))
+                regime = "undetermined"
+                if gamma * moduli.max() > 1:
+                    regime = "exploding"
+                if gamma * singular.max() < 1:
+                    regime = "vanishing"
+                return regime
+            """),
+    }),
+]
