@@ -1,0 +1,161 @@
+r"""What the gates of an LSTM or a GRU did at every step of a sequence: for plots and inspection.
+
+``lstm.forward`` and ``gru.forward`` return the states only. The functions here run the same
+equations over a sequence and keep every intermediate value, each a ``(T, B, H)`` array in a dict:
+
+LSTM (:mod:`rnncore.lstm`, gate blocks in PyTorch's order i, f, g, o)::
+
+    z_t = x_t W_x + h_{t-1} W_h + b                        (B, 4H)
+    i_t = σ(z_i),  f_t = σ(z_f),  g_t = tanh(z_g),  o_t = σ(z_o)
+    c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t,   h_t = o_t ⊙ tanh(c_t)
+    -> {"i", "f", "g", "o", "c", "h"}
+
+GRU (:mod:`rnncore.gru`, blocks r, z, n), PyTorch's form (``form="pytorch"``)::
+
+    r_t = σ(x_t W_xr + b_xr + h_{t-1} W_hr + b_hr)
+    z_t = σ(x_t W_xz + b_xz + h_{t-1} W_hz + b_hz)
+    n_t = tanh(x_t W_xn + b_xn + r_t ⊙ (h_{t-1} W_hn + b_hn))
+    h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+    -> {"r", "z", "n", "h"}
+
+or Cho et al.'s (``form="cho"``, :func:`rnncore.gru.cho_step`), where the reset gate acts on
+h_{t-1} *before* the matmul: n_t = tanh(x_t W_xn + b_xn + (r_t ⊙ h_{t-1}) W_hn + b_hn).
+
+The sigmoid gates lie in (0, 1): 0 closes a gate, 1 opens it. The loops collect lists and
+``np.stack`` them, so autograd can differentiate through them (slowly: use the layers' ``forward``
+for training). :func:`for_plot` picks one sequence of the batch and names the gates for
+:func:`rnncore.plots.gate_activations`; :func:`gates_on_text` draws them over the characters
+a language model read.
+"""
+import autograd.numpy as np
+
+from . import gru, lstm
+from .lstm import sigmoid
+
+LSTM_KEYS = ("i", "f", "g", "o", "c", "h")
+GRU_KEYS = ("r", "z", "n", "h")
+NAMES = {"i": "input gate $i_t$", "f": "forget gate $f_t$", "g": "candidate $g_t$",
+         "o": "output gate $o_t$", "c": "cell state $c_t$", "h": "hidden state $h_t$",
+         "r": "reset gate $r_t$", "z": "update gate $z_t$", "n": "candidate $n_t$",
+         "tanh_c": "$\\tanh(c_t)$, the cell as the output gate reads it"}
+
+
+def _stacked(steps, keys):
+    """A list of per-step tuples of (B, H) arrays -> {key: (T, B, H)}."""
+    return {key: np.stack([step[k] for step in steps]) for k, key in enumerate(keys)}
+
+
+def lstm_gates(params, xs, state=None):
+    """The LSTM's gates, cell states and hidden states at every step.
+
+    params: an LSTM layer's dict (W_x (D, 4H), W_h (H, 4H), b (4H,)); xs: (T, B, D);
+    state: (h_0, c_0), each (B, H), zeros if None. Returns {"i", "f", "g", "o", "c", "h"}, each
+    (T, B, H); "h" equals the ``hs`` of :func:`rnncore.lstm.forward`. Raises ValueError for the
+    calls that lstm.forward rejects (it runs the same checks).
+    """
+    h, c = lstm._check(params, xs, state)                # the layer's own checks and zero state
+    H = h.shape[-1]
+    steps = []
+    for x in xs:                                         # x: (B, D)
+        z = x @ params["W_x"] + h @ params["W_h"] + params["b"]          # (B, 4H)
+        i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H])
+        g, o = np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
+        c = f * c + i * g                                # keep f of the old cell, write i of g
+        h = o * np.tanh(c)                               # show o of it
+        steps.append((i, f, g, o, c, h))
+    return _stacked(steps, LSTM_KEYS)
+
+
+def gru_gates(params, xs, state=None, form="pytorch"):
+    """The GRU's gates and states at every step, in PyTorch's form or Cho et al.'s.
+
+    params: a GRU layer's dict (W_x (D, 3H), W_h (H, 3H), b_x, b_h (3H,)); xs: (T, B, D);
+    state: h_0 (B, H), zeros if None; form: "pytorch" (as :func:`rnncore.gru.forward`) or "cho"
+    (as repeated :func:`rnncore.gru.cho_step`). Returns {"r", "z", "n", "h"}, each (T, B, H).
+    """
+    if form not in ("pytorch", "cho"):
+        raise ValueError(f"form must be 'pytorch' or 'cho', got {form!r}")
+    h = gru._check(params, xs, state)                    # the layer's own checks and zero state
+    W_x, W_h, b_x, b_h = params["W_x"], params["W_h"], params["b_x"], params["b_h"]
+    H = h.shape[-1]
+    steps = []
+    for x in xs:                                         # x: (B, D)
+        gx = x @ W_x + b_x                               # (B, 3H): blocks r, z, n
+        gh_rz = h @ W_h[:, :2 * H] + b_h[:2 * H]         # (B, 2H)
+        r = sigmoid(gx[:, :H] + gh_rz[:, :H])
+        z = sigmoid(gx[:, H:2 * H] + gh_rz[:, H:])
+        if form == "pytorch":                            # reset after the matmul
+            n = np.tanh(gx[:, 2 * H:] + r * (h @ W_h[:, 2 * H:] + b_h[2 * H:]))
+        else:                                            # Cho et al.: reset before it
+            n = np.tanh(gx[:, 2 * H:] + (r * h) @ W_h[:, 2 * H:] + b_h[2 * H:])
+        h = (1 - z) * n + z * h                          # z keeps the old state, 1 - z takes n
+        steps.append((r, z, n, h))
+    return _stacked(steps, GRU_KEYS)
+
+
+def for_plot(gates, keys, b=0):
+    """{name: (T, H)}: the gates ``keys`` (e.g. "ifo") of sequence b, named for the plots.
+
+    >>> plots.gate_activations(for_plot(lstm_gates(params, xs), "ifo"))
+    """
+    unknown = [k for k in keys if k not in gates]
+    if unknown:
+        raise ValueError(f"no gate {unknown} in this dict: it has {sorted(gates)}")
+    B = np.shape(gates[keys[0]])[1]
+    if not -B <= b < B:
+        raise ValueError(f"b = {b} is not a sequence of this batch of B = {B}")
+    return {NAMES[k]: gates[k][:, b] for k in keys}
+
+
+def saturation(gate, margin=0.1):
+    """The fraction of a sigmoid gate's values within ``margin`` of 0 or of 1, any shape.
+
+    A gate near 0 or 1 acts as a switch (closed or open); one near 0.5 lets half through.
+    """
+    if not 0 < margin < 0.5:
+        raise ValueError(f"margin must lie in (0, 0.5), got {margin}")
+    gate = np.asarray(gate)
+    return float(np.mean((gate < margin) | (gate > 1 - margin)))
+
+
+def autocorrelation(values):
+    r"""How slowly each unit changes: the lag-1 autocorrelation over time, averaged over units.
+
+    values: (T, H) for one sequence. For each unit j, with a_t = v_{t,j} - mean_t v_{t,j},
+    r_j = sum_t a_t a_{t-1} / sum_t a_t^2: near 1 for a unit that drifts slowly, near 0 for one
+    that jumps at every step. Returns the mean of r_j over the units (constant units skipped).
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2 or len(values) < 2:
+        raise ValueError(f"values must have shape (T, H) with T >= 2, got {values.shape}")
+    a = values - values.mean(axis=0)
+    power = np.sum(a * a, axis=0)
+    varying = power > 0
+    return float(np.mean(np.sum(a[1:] * a[:-1], axis=0)[varying] / power[varying]))
+
+
+def gates_on_text(gates, keys, text, b=0, title="Gate activations over a sentence", vmin=0.0,
+                  vmax=1.0):
+    """One (unit x character) heatmap per gate in ``keys``, stacked, the characters of ``text``
+    (the inputs x_1..x_T of sequence b) written under the time axis; a space shows as ␣.
+
+    The panels come from :func:`rnncore.plots.gate_activations` (one shared colour scale,
+    vmin..vmax: 0..1 for the sigmoid gates, -1..1 for candidates and states). Returns the axes.
+    """
+    import matplotlib.pyplot as plt        # here, so that importing rnncore.gates needs no plotting
+
+    from . import plots
+
+    T = np.shape(gates[keys[0]])[0]
+    if len(text) != T:
+        raise ValueError(f"text has {len(text)} characters but the gates have T = {T} steps")
+    _, axes = plt.subplots(len(keys), 1, figsize=(10.5, 1.7 * len(keys) + 1.0), sharex=True,
+                           squeeze=False, layout="constrained")
+    axes = plots.gate_activations(for_plot(gates, keys, b), axes=axes[:, 0], title=title,
+                                  vmin=vmin, vmax=vmax)
+    axes[-1].set_xticks(range(1, T + 1), labels=[c if c != " " else "\u2423" for c in text],
+                        fontsize=8)
+    for ax in axes[:-1]:
+        ax.set_xlabel("")
+    axes[-1].set_xlabel("input character $x_t$ (time step t)")
+    return axes

@@ -1,0 +1,270 @@
+"""Wrong and alternative answers for ch05_variants (see tests/answers/__init__.py)."""
+from answers import Alternative, Wrong, code as _code
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 5: lstm_step, gru_step, bidirectional, attention
+# ---------------------------------------------------------------------------------------------
+WRONG = [
+    Wrong("lstm_step", "gate_order_ifog", "reads the gate blocks in the order i, f, o, g "
+          "(a layout some blogs use) instead of PyTorch's i, f, g, o", _code("""
+        def lstm_step(params, x, state):
+            h_prev, c_prev = state
+            H = h_prev.shape[-1]
+            z = x @ params["W_x"] + h_prev @ params["W_h"] + params["b"]
+            i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H])
+            o, g = sigmoid(z[:, 2 * H:3 * H]), np.tanh(z[:, 3 * H:])
+            c = f * c_prev + i * g
+            return o * np.tanh(c), c
+        """)),
+    Wrong("lstm_step", "no_tanh_on_cell", "shows the cell without squashing it: h = o * c",
+          _code("""
+        def lstm_step(params, x, state):
+            h_prev, c_prev = state
+            H = h_prev.shape[-1]
+            z = x @ params["W_x"] + h_prev @ params["W_h"] + params["b"]
+            i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H])
+            g, o = np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
+            c = f * c_prev + i * g
+            return o * c, c
+        """)),
+    Wrong("lstm_step", "gates_swapped_in_cell", "mixes up the roles of the input and forget "
+          "gates: c = i * c_prev + f * g", _code("""
+        def lstm_step(params, x, state):
+            h_prev, c_prev = state
+            H = h_prev.shape[-1]
+            z = x @ params["W_x"] + h_prev @ params["W_h"] + params["b"]
+            i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H])
+            g, o = np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
+            c = i * c_prev + f * g
+            return o * np.tanh(c), c
+        """)),
+    Wrong("lstm_step", "sigmoid_candidate", "squashes the candidate with the sigmoid like the "
+          "gates, so the cell can only grow: g = sigmoid(z_g)", _code("""
+        def lstm_step(params, x, state):
+            h_prev, c_prev = state
+            H = h_prev.shape[-1]
+            z = sigmoid(x @ params["W_x"] + h_prev @ params["W_h"] + params["b"])
+            i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+            c = f * c_prev + i * g
+            return o * np.tanh(c), c
+        """)),
+    Wrong("gru_step", "cho_form", "Cho et al.'s form: resets h_prev before the matmul, "
+          "(r * h_prev) W_hn + b_hn", _code("""
+        def gru_step(params, x, h_prev):
+            H = h_prev.shape[-1]
+            W_x, W_h, b_x, b_h = params["W_x"], params["W_h"], params["b_x"], params["b_h"]
+            gx = x @ W_x + b_x
+            gh = h_prev @ W_h + b_h
+            r = sigmoid(gx[:, :H] + gh[:, :H])
+            z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
+            n = np.tanh(gx[:, 2 * H:] + (r * h_prev) @ W_h[:, 2 * H:] + b_h[2 * H:])
+            return (1 - z) * n + z * h_prev
+        """)),
+    Wrong("gru_step", "z_swapped", "lets z weigh the candidate and 1 - z the old state "
+          "(the other convention, without negating the z weights)", _code("""
+        def gru_step(params, x, h_prev):
+            H = h_prev.shape[-1]
+            gx = x @ params["W_x"] + params["b_x"]
+            gh = h_prev @ params["W_h"] + params["b_h"]
+            r = sigmoid(gx[:, :H] + gh[:, :H])
+            z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
+            n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+            return z * n + (1 - z) * h_prev
+        """)),
+    Wrong("gru_step", "b_hn_outside_reset", "adds b_hn outside the reset: "
+          "tanh(x W_xn + b_xn + r * (h_prev W_hn) + b_hn)", _code("""
+        def gru_step(params, x, h_prev):
+            H = h_prev.shape[-1]
+            gx = x @ params["W_x"] + params["b_x"]
+            gh = h_prev @ params["W_h"]
+            b = params["b_h"]
+            r = sigmoid(gx[:, :H] + gh[:, :H] + b[:H])
+            z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H] + b[H:2 * H])
+            n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:] + b[2 * H:])
+            return (1 - z) * n + z * h_prev
+        """)),
+    Wrong("bidirectional", "not_reversed_back", "runs the backward cell on the reversed "
+          "sequence but forgets to reverse its states back", _code("""
+        def bidirectional(cell_forward, params, xs):
+            hs_f, final_f = cell_forward(params["forward"], xs)
+            hs_b, final_b = cell_forward(params["backward"], xs[::-1])
+            return np.concatenate([hs_f, hs_b], axis=-1), (final_f, final_b)
+        """)),
+    Wrong("bidirectional", "backward_reads_forwards", "runs the backward cell over xs as it is, "
+          "left to right, and reverses its states", _code("""
+        def bidirectional(cell_forward, params, xs):
+            hs_f, final_f = cell_forward(params["forward"], xs)
+            hs_b, final_b = cell_forward(params["backward"], xs)
+            return np.concatenate([hs_f, hs_b[::-1]], axis=-1), (final_f, final_b)
+        """)),
+    Wrong("bidirectional", "one_set_of_params", "uses the forward parameters for both directions",
+          _code("""
+        def bidirectional(cell_forward, params, xs):
+            hs_f, final_f = cell_forward(params["forward"], xs)
+            hs_b, final_b = cell_forward(params["forward"], xs[::-1])
+            return np.concatenate([hs_f, hs_b[::-1]], axis=-1), (final_f, final_b)
+        """)),
+    Wrong("bidirectional", "halves_swapped", "puts the backward states first: [backward ; forward]",
+          _code("""
+        def bidirectional(cell_forward, params, xs):
+            hs_f, final_f = cell_forward(params["forward"], xs)
+            hs_b, final_b = cell_forward(params["backward"], xs[::-1])
+            return np.concatenate([hs_b[::-1], hs_f], axis=-1), (final_f, final_b)
+        """)),
+    Wrong("attention", "softmax_over_batch", "takes the softmax over the last axis of the (S, B) "
+          "scores, across the batch instead of the positions", _code("""
+        def attention(query, keys, values, mask=None):
+            scores = np.sum(keys * query, axis=-1)
+            if mask is not None:
+                scores = np.where(mask != 0, scores, -np.inf)
+            scores = scores - scores.max(axis=-1, keepdims=True)
+            weights = np.exp(scores) / np.exp(scores).sum(axis=-1, keepdims=True)
+            return np.sum(weights[:, :, None] * values, axis=0), weights
+        """)),
+    Wrong("attention", "mask_after_softmax", "zeroes the masked weights after the softmax "
+          "without renormalising, so the weights no longer sum to 1", _code("""
+        def attention(query, keys, values, mask=None):
+            scores = np.sum(keys * query, axis=-1)
+            weights = np.exp(scores - scores.max(axis=0))
+            weights = weights / weights.sum(axis=0)
+            if mask is not None:
+                weights = weights * mask
+            return np.sum(weights[:, :, None] * values, axis=0), weights
+        """)),
+    Wrong("attention", "no_max_subtraction", "computes exp(scores) directly, which overflows to "
+          "inf (and inf / inf = NaN) for large scores", _code("""
+        def attention(query, keys, values, mask=None):
+            scores = np.sum(keys * query, axis=-1)
+            weights = np.exp(scores)
+            if mask is not None:
+                weights = weights * mask
+            weights = weights / weights.sum(axis=0)
+            return np.sum(weights[:, :, None] * values, axis=0), weights
+        """)),
+    Wrong("attention", "scaled", "divides the scores by sqrt(H), the Transformer's scaled dot "
+          "product, which this function is not", _code("""
+        def attention(query, keys, values, mask=None):
+            scores = np.sum(keys * query, axis=-1) / np.sqrt(query.shape[-1])
+            if mask is not None:
+                scores = np.where(mask != 0, scores, -np.inf)
+            weights = np.exp(scores - scores.max(axis=0))
+            weights = weights / weights.sum(axis=0)
+            return np.sum(weights[:, :, None] * values, axis=0), weights
+        """)),
+]
+
+ALTERNATIVES = [
+    Alternative("per_gate", "one matmul per gate on the weights' column blocks (np.split), the "
+                            "sigmoid written out, the GRU as n + z (h - n); the bidirectional "
+                            "layer with np.flip; attention with einsum and a large negative "
+                            "number for the mask", {
+        "lstm_step": _code("""
+            def lstm_step(params, x, state):
+                h_prev, c_prev = state
+                blocks = zip(np.split(params["W_x"], 4, axis=1), np.split(params["W_h"], 4, axis=1),
+                             np.split(params["b"], 4))
+                zi, zf, zg, zo = [x @ Wx + h_prev @ Wh + b for Wx, Wh, b in blocks]
+                i, f, o = (1 / (1 + np.exp(-zi)), 1 / (1 + np.exp(-zf)), 1 / (1 + np.exp(-zo)))
+                c = f * c_prev + i * np.tanh(zg)
+                return o * np.tanh(c), c
+            """),
+        "gru_step": _code("""
+            def gru_step(params, x, h_prev):
+                Wxr, Wxz, Wxn = np.split(params["W_x"], 3, axis=1)
+                Whr, Whz, Whn = np.split(params["W_h"], 3, axis=1)
+                bxr, bxz, bxn = np.split(params["b_x"], 3)
+                bhr, bhz, bhn = np.split(params["b_h"], 3)
+                r = 1 / (1 + np.exp(-(x @ Wxr + bxr + h_prev @ Whr + bhr)))
+                z = 1 / (1 + np.exp(-(x @ Wxz + bxz + h_prev @ Whz + bhz)))
+                n = np.tanh(x @ Wxn + bxn + r * (h_prev @ Whn + bhn))
+                return n + z * (h_prev - n)
+            """),
+        "bidirectional": _code("""
+            def bidirectional(cell_forward, params, xs):
+                forward_states, final_f = cell_forward(params["forward"], xs)
+                backward_states, final_b = cell_forward(params["backward"], np.flip(xs, axis=0))
+                both = np.dstack([forward_states, np.flip(backward_states, axis=0)])
+                return both, (final_f, final_b)
+            """),
+        "attention": _code("""
+            def attention(query, keys, values, mask=None):
+                scores = np.einsum("sbh,bh->sb", keys, query)
+                if mask is not None:
+                    scores = scores + np.where(np.asarray(mask) == 0, -1e30, 0.0)
+                weights = np.exp(scores - np.max(scores, axis=0, keepdims=True))
+                weights /= np.sum(weights, axis=0, keepdims=True)
+                return np.einsum("sb,sbv->bv", weights, values), weights
+            """),
+    }),
+    Alternative("float32", "computes in float32 throughout", {
+        "lstm_step": _code("""
+            def lstm_step(params, x, state):
+                f32 = np.float32
+                p = {k: np.asarray(v, f32) for k, v in params.items()}
+                h_prev, c_prev = (np.asarray(s, f32) for s in state)
+                H = h_prev.shape[-1]
+                z = np.asarray(x, f32) @ p["W_x"] + h_prev @ p["W_h"] + p["b"]
+                i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H])
+                g, o = np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
+                c = f * c_prev + i * g
+                return o * np.tanh(c), c
+            """),
+        "gru_step": _code("""
+            def gru_step(params, x, h_prev):
+                f32 = np.float32
+                p = {k: np.asarray(v, f32) for k, v in params.items()}
+                x, h_prev = np.asarray(x, f32), np.asarray(h_prev, f32)
+                H = h_prev.shape[-1]
+                gx, gh = x @ p["W_x"] + p["b_x"], h_prev @ p["W_h"] + p["b_h"]
+                r = sigmoid(gx[:, :H] + gh[:, :H])
+                z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
+                n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+                return (f32(1) - z) * n + z * h_prev
+            """),
+        "bidirectional": _code("""
+            def bidirectional(cell_forward, params, xs):
+                f32 = lambda p: {k: np.asarray(v, np.float32) for k, v in p.items()}
+                xs = np.asarray(xs, np.float32)
+                hs_f, final_f = cell_forward(f32(params["forward"]), xs)
+                hs_b, final_b = cell_forward(f32(params["backward"]), xs[::-1])
+                return np.concatenate([hs_f, hs_b[::-1]], axis=-1), (final_f, final_b)
+            """),
+        "attention": _code("""
+            def attention(query, keys, values, mask=None):
+                query, keys = np.asarray(query, np.float32), np.asarray(keys, np.float32)
+                values = np.asarray(values, np.float32)
+                scores = (keys * query).sum(axis=-1)
+                if mask is not None:
+                    scores = np.where(np.asarray(mask) != 0, scores, np.float32(-np.inf))
+                weights = np.exp(scores - scores.max(axis=0))
+                weights = weights / weights.sum(axis=0)
+                return (weights[:, :, None] * values).sum(axis=0), weights
+            """),
+    }),
+    Alternative("loops", "a Python loop over the batch for the attention (one softmax per "
+                         "example) and over the gates' blocks for the LSTM", {
+        "lstm_step": _code("""
+            def lstm_step(params, x, state):
+                h_prev, c_prev = state
+                H = h_prev.shape[-1]
+                z = x @ params["W_x"] + h_prev @ params["W_h"] + params["b"]
+                blocks = [z[:, k * H:(k + 1) * H] for k in range(4)]
+                i, f, o = (sigmoid(blocks[k]) for k in (0, 1, 3))
+                c = f * c_prev + i * np.tanh(blocks[2])
+                return o * np.tanh(c), c
+            """),
+        "attention": _code("""
+            def attention(query, keys, values, mask=None):
+                S, B = keys.shape[:2]
+                weights = np.zeros((S, B))
+                context = np.zeros((B, values.shape[-1]))
+                for b in range(B):
+                    valid = np.ones(S, bool) if mask is None else np.asarray(mask)[:, b] != 0
+                    e = keys[valid, b] @ query[b]
+                    a = np.exp(e - e.max())
+                    weights[valid, b] = a / a.sum()
+                    context[b] = weights[:, b] @ values[:, b]
+                return context, weights
+            """),
+    }),
+]
