@@ -9,6 +9,10 @@ Modules, one idea each:
 - :mod:`rnncore.seq2seq`   an encoder-decoder with attention: teacher-forced loss, greedy decoding
 - :mod:`rnncore.transformer` self-attention, positional encoding, a pre-norm Transformer block
 - :mod:`rnncore.tcn`       causal dilated convolutions and residual TCN blocks
+- :mod:`rnncore.generate`  sampling with a temperature, text generation, unigram/bigram baselines
+- :mod:`rnncore.dynamics`  Jacobian products dh_T/dh_t, gradient norms against the lag and their
+                           bound (gamma sigma_max)^k; spectral radius and norm; runs that diverge
+- :mod:`rnncore.gates`     the LSTM's and GRU's gate activations over a sequence, for plotting
 - :mod:`rnncore.output`    the output layer y_t = W_y h_t + b_y (logits)
 - :mod:`rnncore.losses`    softmax cross-entropy over sequences, mean squared error, accuracy,
                            perplexity
@@ -35,6 +39,6 @@ vectors times weights (``h @ W_h``), so each weight is the transpose of the book
 """
 __version__ = "0.1.0"
 
-from . import (attention, bptt, checks, data, datasets, gradcheck, gru,  # noqa: E402,F401
-               losses, lstm, model, optim, output, rnn, seq2seq, shapes, tasks, tcn, testing,
-               train, transformer, wrappers)
+from . import (attention, bptt, checks, data, datasets, dynamics, gates,  # noqa: E402,F401
+               generate, gradcheck, gru, losses, lstm, model, optim, output, rnn, seq2seq,
+               shapes, tasks, tcn, testing, train, transformer, wrappers)

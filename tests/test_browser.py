@@ -296,14 +296,16 @@ def chapters_with_widgets(visits):
     return [v.name for v in visits.values() if v.widget_state and v.name.startswith("book/ch")]
 
 
-def visible_frames(page):
-    """The widget images a reader sees now (a Stack shows one child, hides the rest)."""
-    return page.evaluate("""() => [...document.querySelectorAll('.jupyter-widgets img')]
+def visible_frames(slider):
+    """The images a reader sees now in this slider's own control (rnncore.widgets.frame_slider: a
+    VBox of the slider and a Stack that shows one child and hides the rest)."""
+    box = slider.locator("xpath=ancestor::div[contains(@class, 'widget-vbox')][1]")
+    return box.evaluate("""(b) => [...b.querySelectorAll('img')]
         .filter((i) => i.checkVisibility()).map((i) => i.getAttribute('alt'))""")
 
 
 def test_moving_a_slider_changes_the_picture(browser, site, visits):
-    """The HTML has no kernel: a slider must switch between pre-computed frames, not move alone."""
+    """The HTML has no kernel: every slider must switch between pre-computed frames, not move alone."""
     problems = []
     for name in chapters_with_widgets(visits):
         outside = []
@@ -311,20 +313,32 @@ def test_moving_a_slider_changes_the_picture(browser, site, visits):
         try:
             page.goto(site + name, wait_until="load")
             settle(page, widgets=True)
-            slider = page.locator(".widget-slider").first
-            handle = slider.locator(".noUi-handle")
-            before = (visible_frames(page), handle.get_attribute("aria-valuetext"))
-            handle.focus()
-            page.keyboard.press("ArrowRight")     # noUiSlider moves one step per arrow key
-            page.wait_for_function("(old) => document.querySelector('.widget-slider .noUi-handle')"
-                                   ".getAttribute('aria-valuetext') !== old", arg=before[1],
-                                   timeout=5_000)
-            after = (visible_frames(page), handle.get_attribute("aria-valuetext"))
-            if after[0] == before[0]:
-                problems.append(f"{name}: the slider moved ({before[1]} -> {after[1]}) but the "
-                                f"visible picture stayed {before[0]}")
-            if len(after[0]) != 1:
-                problems.append(f"{name}: {len(after[0])} frames visible at once")
+            sliders = page.locator(".widget-slider")
+            for i in range(sliders.count()):
+                slider = sliders.nth(i)
+                handle = slider.locator(".noUi-handle")
+                slider.scroll_into_view_if_needed()
+                before = (visible_frames(slider), handle.get_attribute("aria-valuetext"))
+                at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+                handle.focus()
+                # noUiSlider moves one step per arrow key; a slider that starts at its last value
+                # can only move back
+                page.keyboard.press("ArrowLeft" if at_end else "ArrowRight")
+                handle.evaluate("""(h, old) => new Promise((resolve, reject) => {
+                    const t0 = Date.now();
+                    (function poll() {
+                        if (h.getAttribute('aria-valuetext') !== old) return resolve();
+                        if (Date.now() - t0 > 5000) return reject(new Error('slider did not move'));
+                        setTimeout(poll, 50);
+                    })();
+                })""", before[1])
+                after = (visible_frames(slider), handle.get_attribute("aria-valuetext"))
+                where = f"{name}, slider {i + 1}"
+                if after[0] == before[0]:
+                    problems.append(f"{where}: the slider moved ({before[1]} -> {after[1]}) but "
+                                    f"the visible picture stayed {before[0]}")
+                if len(after[0]) != 1:
+                    problems.append(f"{where}: {len(after[0])} frames visible at once")
             page.screenshot(path=str(SCREENSHOTS / ("slider__" + screenshot_name(name))))
         finally:
             context.close()
