@@ -8,17 +8,12 @@ import autograd
 import numpy as np
 
 from rnncore import gradcheck
+from rnncore.optim import leaves
 
 
-def flatten(params, prefix=""):
-    """{"a": {"b": x}} -> {"a/b": x}."""
-    flat = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}/"))
-        else:
-            flat[prefix + key] = value
-    return flat
+def flatten(params):
+    """{"a": {"b": x}} -> {"a/b": x}, with the names rnncore.optim gives nested parameters."""
+    return dict(leaves(params))
 
 
 def unflatten(flat):
