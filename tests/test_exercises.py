@@ -336,12 +336,13 @@ def code_lines(lines):
             and not s.startswith(("import ", "from "))]
 
 
-def secret_regions(assignment):
-    """(the solution and hidden-test regions as lists of code lines, the notebook's public lines)."""
+def secret_regions(assignment, kinds=(SOLUTION_MARKERS, HIDDEN_MARKERS)):
+    """(the solution and/or hidden-test regions as lists of code lines, the notebook's public
+    lines)."""
     regions, public = [], set()
     for cell in read(source_path(assignment)).cells:
         text = cell.source
-        for markers in (SOLUTION_MARKERS, HIDDEN_MARKERS):
+        for markers in kinds:
             regions.append(code_lines(split_regions(text, *markers)[0]))
         # what is visible anyway: outside every solution and hidden-test region
         outside = split_regions("\n".join(split_regions(text, *SOLUTION_MARKERS)[1]),
@@ -356,7 +357,7 @@ def secret_lines(assignment):
     return {line for region in regions for line in region} - public
 
 
-def secret_fragments(assignment):
+def secret_fragments(assignment, kinds=(SOLUTION_MARKERS, HIDDEN_MARKERS)):
     """Pieces of answer or hidden test that no page of the book may show.
 
     The chapters show rnncore's code by design (an exercise asks the student to write a piece of
@@ -365,7 +366,7 @@ def secret_fragments(assignment):
     hidden-test region, at least one of them found neither in the library nor in the notebook's
     visible part; a one-line region is a fragment by itself unless it is public.
     """
-    regions, public = secret_regions(assignment)
+    regions, public = secret_regions(assignment, kinds)
     public |= {line for path in (ROOT / "rnncore").glob("*.py")
                for line in significant(path.read_text().split("\n"))}
     fragments = set()
@@ -434,3 +435,31 @@ def test_built_book_shows_no_solution_code_and_no_hidden_tests(built_book, assig
     # (the markers are named on the pages that explain them; on the exercise page they mean a leak)
     assert not [m for m in SOLUTION_MARKERS + HIDDEN_MARKERS if m in html.unescape(shown)], (
         f"the exercise page of {assignment} shows nbgrader's solution or hidden-test markers")
+
+
+@pytest.fixture(scope="session")
+def feedback(courses, scores):
+    """assignment -> its feedback folder, after ``nbgrader generate_feedback <id>`` over every
+    autograded submission."""
+    in_parallel([(["generate_feedback", a], courses[a], True) for a in ASSIGNMENTS])
+    return {a: courses[a] / "feedback" for a in ASSIGNMENTS}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_shows_visible_messages_but_no_hidden_test_code(feedback, scores, assignment):
+    """Students read the failing visible tests' messages; the hidden tests' code never shows, not
+    even through a traceback (nbgrader_config.py: ClearHiddenTests, minimal tracebacks)."""
+    hidden = secret_fragments(assignment, kinds=(HIDDEN_MARKERS,))
+    assert hidden, f"{assignment}: found no hidden-test code in the source"
+    leaks, hints = [], 0
+    for student in submissions(assignment):
+        page = feedback[assignment] / student / assignment / f"{assignment}.html"
+        assert page.is_file(), f"no feedback for {student} on {assignment}"
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+        lines = code_lines(text.split("\n"))
+        shown = set(zip(lines, lines[1:])) | {(line,) for line in lines}
+        leaks += [f"{student}: {fragment}" for fragment in sorted(shown & hidden)]
+        leaks += [f"{student}: {m!r}" for m in HIDDEN_MARKERS if m in text]
+        hints += student.startswith("wrong-") and "Hint:" in text
+    assert not leaks, f"feedback on {assignment} shows hidden tests:\n" + "\n".join(leaks)
+    assert hints, f"no feedback on {assignment} shows a failing test's hint to the student"
