@@ -30,7 +30,6 @@ a language model read.
 import autograd.numpy as np
 
 from . import gru, lstm
-from .lstm import sigmoid
 
 LSTM_KEYS = ("i", "f", "g", "o", "c", "h")
 GRU_KEYS = ("r", "z", "n", "h")
@@ -54,15 +53,10 @@ def lstm_gates(params, xs, state=None):
     calls that lstm.forward rejects (it runs the same checks).
     """
     h, c = lstm._check(params, xs, state)                # the layer's own checks and zero state
-    H = h.shape[-1]
     steps = []
     for x in xs:                                         # x: (B, D)
-        z = x @ params["W_x"] + h @ params["W_h"] + params["b"]          # (B, 4H)
-        i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H])
-        g, o = np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
-        c = f * c + i * g                                # keep f of the old cell, write i of g
-        h = o * np.tanh(c)                               # show o of it
-        steps.append((i, f, g, o, c, h))
+        steps.append(lstm.cell_gates(params, x, h, c))   # (i, f, g, o, c, h), the layer's step
+        c, h = steps[-1][4:]
     return _stacked(steps, LSTM_KEYS)
 
 
@@ -76,20 +70,11 @@ def gru_gates(params, xs, state=None, form="pytorch"):
     if form not in ("pytorch", "cho"):
         raise ValueError(f"form must be 'pytorch' or 'cho', got {form!r}")
     h = gru._check(params, xs, state)                    # the layer's own checks and zero state
-    W_x, W_h, b_x, b_h = params["W_x"], params["W_h"], params["b_x"], params["b_h"]
-    H = h.shape[-1]
+    cell = gru.cell_gates if form == "pytorch" else gru.cho_gates   # reset after / before W_hn
     steps = []
     for x in xs:                                         # x: (B, D)
-        gx = x @ W_x + b_x                               # (B, 3H): blocks r, z, n
-        gh_rz = h @ W_h[:, :2 * H] + b_h[:2 * H]         # (B, 2H)
-        r = sigmoid(gx[:, :H] + gh_rz[:, :H])
-        z = sigmoid(gx[:, H:2 * H] + gh_rz[:, H:])
-        if form == "pytorch":                            # reset after the matmul
-            n = np.tanh(gx[:, 2 * H:] + r * (h @ W_h[:, 2 * H:] + b_h[2 * H:]))
-        else:                                            # Cho et al.: reset before it
-            n = np.tanh(gx[:, 2 * H:] + (r * h) @ W_h[:, 2 * H:] + b_h[2 * H:])
-        h = (1 - z) * n + z * h                          # z keeps the old state, 1 - z takes n
-        steps.append((r, z, n, h))
+        steps.append(cell(params, x, h))                 # (r, z, n, h), the layer's step
+        h = steps[-1][-1]
     return _stacked(steps, GRU_KEYS)
 
 

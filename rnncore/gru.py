@@ -57,14 +57,19 @@ def step(params, x, h_prev):
     return _cell(params, x, h_prev)
 
 
-def _cell(params, x, h_prev):
+def cell_gates(params, x, h_prev):
+    """One step, PyTorch's form, with everything it computes: (r, z, n, h), each (B, H)."""
     gx = x @ params["W_x"] + params["b_x"]                      # (B, 3H)
     gh = h_prev @ params["W_h"] + params["b_h"]                 # (B, 3H)
     H = h_prev.shape[-1]
     r = sigmoid(gx[:, :H] + gh[:, :H])
     z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
     n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
-    return (1 - z) * n + z * h_prev                             # (B, H)
+    return r, z, n, (1 - z) * n + z * h_prev                    # h: (B, H)
+
+
+def _cell(params, x, h_prev):
+    return cell_gates(params, x, h_prev)[-1]
 
 
 def cho_step(params, x, h_prev):
@@ -74,12 +79,17 @@ def cho_step(params, x, h_prev):
     h = z ⊙ h_prev + (1 - z) ⊙ h̃. It differs from :func:`step` only by where r acts.
     """
     check_layer(params, "a GRU layer", WEIGHTS, gates=3, x=(x, "B D"), h_prev=(h_prev, "B H"))
+    return cho_gates(params, x, h_prev)[-1]
+
+
+def cho_gates(params, x, h_prev):
+    """One step of Cho et al.'s form with everything it computes: (r, z, h̃, h); no checks."""
     W_x, W_h, b_x, b_h = params["W_x"], params["W_h"], params["b_x"], params["b_h"]
     H = h_prev.shape[-1]
     rz = sigmoid(x @ W_x[:, :2 * H] + b_x[:2 * H] + h_prev @ W_h[:, :2 * H] + b_h[:2 * H])
     r, z = rz[:, :H], rz[:, H:]
     h_tilde = np.tanh(x @ W_x[:, 2 * H:] + b_x[2 * H:] + (r * h_prev) @ W_h[:, 2 * H:] + b_h[2 * H:])
-    return z * h_prev + (1 - z) * h_tilde
+    return r, z, h_tilde, z * h_prev + (1 - z) * h_tilde
 
 
 def _check(params, xs, state):

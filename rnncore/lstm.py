@@ -52,13 +52,19 @@ def step(params, x, state):
     return _cell(params, x, h_prev, c_prev)
 
 
-def _cell(params, x, h_prev, c_prev):
+def cell_gates(params, x, h_prev, c_prev):
+    """One step with everything it computes: (i, f, g, o, c, h), each (B, H); no checks."""
     z = x @ params["W_x"] + h_prev @ params["W_h"] + params["b"]     # (B, 4H)
     H = h_prev.shape[-1]
     i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H])
     g, o = np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
     c = f * c_prev + i * g                                            # (B, H)
-    return o * np.tanh(c), c
+    return i, f, g, o, c, o * np.tanh(c)
+
+
+def _cell(params, x, h_prev, c_prev):
+    *_, c, h = cell_gates(params, x, h_prev, c_prev)
+    return h, c
 
 
 def _pair(state):
