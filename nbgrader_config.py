@@ -3,8 +3,11 @@
     nbgrader generate_assignment ch01_basic_structure --force   # solutions/ -> exercises/
     nbgrader autograde ch01_basic_structure                     # submitted/ -> autograded/
 """
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
+                                    GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
+
+from grader.nbgrader_plugin import SandboxedGrading
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -17,6 +20,18 @@ c.CourseDirectory.release_directory = "exercises"
 c.ExecutePreprocessor.timeout = 60
 c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:",
                              "--InteractiveShell.xmode=Minimal"]
+
+# Autograding: nbgrader's own steps, with the sandboxed grader (grader/) where Execute was. Each
+# submission runs in a sandbox as an unprivileged user, and the points of each test cell come
+# from the trusted questions of solutions/<assignment>/grading.py, decided outside the student's
+# code. It needs root for the sandbox; see the README ("Grading") for what to run without it.
+c.Autograde.autograde_preprocessors = [SandboxedGrading, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                                       CheckCellMetadata]
+c.SandboxedGrading.cell_timeout = 60      # seconds per cell of a submission
+c.SandboxedGrading.call_timeout = 30      # seconds per call of a student's function by a check
+# grading.py holds the trusted questions: never released, never copied next to a submission.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "grading.py"]
 
 # The release keeps no hidden tests and no solution code.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

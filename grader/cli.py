@@ -1,0 +1,286 @@
+"""``python -m grader``: the instructor's commands around nbgrader.
+
+    python -m grader autograde ASSIGNMENT [--student ID ...] [--force] [--jobs N]
+                                          [--unsafe-no-sandbox]
+    python -m grader selftest ASSIGNMENT      # the solution scores full marks, the release zero
+
+``autograde`` does what ``nbgrader autograde ASSIGNMENT`` does, into the same gradebook and
+autograded/ folder, and more: it reads every submitted file itself (so a file that is not JSON,
+is cut short, is in nbformat 3 or belongs to another assignment still gets a score of zero and a
+reason), grades the submissions in parallel, one sandbox per core, then hands the results to
+nbgrader's Autograde, which records them (grader.nbgrader_plugin). Run it from the course root
+(where nbgrader_config.py is). Without --force it grades the submissions that have no complete
+grade yet (new, resubmitted, or cut short by an interrupted run) and leaves the others alone.
+"""
+import argparse
+import csv
+import shutil
+import sqlite3
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.converters import Autograde
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config.loader import PyFileConfigLoader
+
+from grader import assignment as assignments, engine, sandbox, submission
+from grader.nbgrader_plugin import PRECOMPUTED, SandboxedGrading, grade_notebook
+
+SHADOW = Path(".grader") / "submitted"       # what nbgrader reads: clean copies of submissions
+
+
+class Refused(RuntimeError):
+    """Nothing was graded; the message says why and what to do."""
+
+
+def _config(root):
+    path = root / "nbgrader_config.py"
+    if not path.exists():
+        raise Refused(f"No nbgrader_config.py in {root}: run the grader from the course root.")
+    config = PyFileConfigLoader(path.name, path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)
+    return config
+
+
+def _check_gradebook(db_url, assignment):
+    """Refuse, before touching anything, a gradebook that is missing, corrupt or locked."""
+    if not db_url.startswith("sqlite:///"):
+        return
+    path = Path(db_url[len("sqlite:///"):])
+    if not path.exists():
+        raise Refused(f"There is no gradebook at {path}: run `nbgrader generate_assignment "
+                      f"{assignment}` first (it creates the gradebook and records the assignment).")
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5)
+        try:
+            (status,) = connection.execute("PRAGMA quick_check").fetchone()
+            if status != "ok":
+                raise sqlite3.DatabaseError(status)
+            connection.execute("BEGIN IMMEDIATE")    # would wait for, then fail on, a writer
+            connection.rollback()
+        finally:
+            connection.close()
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error):
+            raise Refused(f"The gradebook {path} is locked by another program (the formgrader, "
+                          f"or another nbgrader or grader command?). Nothing was graded; run "
+                          f"again when it has finished.") from None
+        raise Refused(f"The gradebook {path} cannot be opened ({error}). Nothing was graded.") from None
+    except sqlite3.DatabaseError as error:
+        raise Refused(f"The gradebook {path} is damaged ({error}). Nothing was graded and nothing "
+                      f"was changed: restore it from a backup (or, if it is lost, run `nbgrader "
+                      f"generate_assignment` for each assignment to start a new one).") from None
+    with Gradebook(db_url) as gradebook:
+        try:
+            gradebook.find_assignment(assignment)
+        except MissingEntry:
+            raise Refused(f"The gradebook has no assignment {assignment!r}: run `nbgrader "
+                          f"generate_assignment {assignment}` first.") from None
+
+
+def _complete(gradebook, assignment, student, notebooks, coursedir):
+    """Whether the student's submission has a grade for every test cell, graded from the
+    submission now in submitted/ (the same timestamp)."""
+    graded = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+    if not graded.is_dir():
+        return False
+    stamp = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment),
+                 "timestamp.txt")
+    graded_stamp = graded / "timestamp.txt"
+    if stamp.exists() != graded_stamp.exists() or (
+            stamp.exists() and stamp.read_text() != graded_stamp.read_text()):
+        return False
+    try:
+        for name in notebooks:
+            notebook = gradebook.find_submission_notebook(name, assignment, student)
+            if any(g.auto_score is None for g in notebook.grades if g.max_score_autograder):
+                return False
+    except MissingEntry:
+        return False
+    return True
+
+
+def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=False, out=print):
+    """Grade and record; returns {(student, notebook): graded notebook}."""
+    root = Path(root).resolve()
+    config = _config(root)
+    coursedir = CourseDirectory(config=config)
+    plugin = SandboxedGrading(config=config)
+    jobs = jobs or plugin.workers
+    spec = assignments.load(root, assignment, coursedir.source_directory,
+                            coursedir.release_directory)
+    _check_gradebook(coursedir.db_url, assignment)
+    if not unsafe and plugin.sandbox:
+        sandbox.check()
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, ".", ".")).resolve()
+    if not submitted.is_dir():
+        raise Refused(f"There is no folder of submissions {submitted}: collect them first "
+                      f"(`nbgrader collect {assignment}` or `nbgrader zip_collect {assignment}`).")
+    found = sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir())
+    if students:
+        unknown = sorted(set(students) - set(found))
+        if unknown:
+            raise Refused(f"No submission of {assignment} for {', '.join(unknown)} in {submitted}.")
+        found = [s for s in found if s in students]
+    if not force:
+        with Gradebook(coursedir.db_url) as gradebook:
+            todo = [s for s in found if not _complete(gradebook, assignment, s, spec.notebooks,
+                                                      coursedir)]
+        if len(todo) < len(found):
+            out(f"{len(found) - len(todo)} submission(s) already graded (use --force to grade "
+                f"them again).")
+        found = todo
+    if not found:
+        out(f"Nothing to grade for {assignment}.")
+        return {}
+    for notebook in spec.notebooks.values():
+        notebook.ref                                  # run the solution once, before the threads
+
+    # 1. Read every file and grade in parallel: one sandbox (and uid) per worker.
+    # A notebook missing from a submission is nbgrader's to score (zero), as usual.
+    tasks = [(s, n) for s in found for n in spec.notebooks
+             if (submitted / s / assignment / f"{n}.ipynb").exists()]
+    boxes = [sandbox.Sandbox(k, plugin.limits(), unsafe=unsafe or not plugin.sandbox)
+             for k in range(jobs)]
+    free, lock, results = list(boxes), threading.Lock(), {}
+    start = time.monotonic()
+
+    def work(task):
+        student, name = task
+        path = submitted / student / assignment / f"{name}.ipynb"
+        with lock:
+            box = free.pop()
+        try:
+            return task, grade_notebook(spec.notebooks[name], spec, path.read_bytes(), student,
+                                        box, plugin.timeouts())
+        finally:
+            with lock:
+                free.append(box)
+
+    try:
+        with ThreadPoolExecutor(jobs) as pool:
+            for (student, name), graded in pool.map(work, tasks):
+                results[student, name] = graded
+    finally:
+        for box in boxes:
+            box.close()
+    seconds = time.monotonic() - start
+
+    # 2. Clean copies for nbgrader to read (it cannot read a broken file), then its Autograde.
+    shadow = root / SHADOW
+    shutil.rmtree(shadow, ignore_errors=True)
+    for student in found:
+        folder = shadow / student / assignment
+        folder.mkdir(parents=True)
+        stamp = submitted / student / assignment / "timestamp.txt"
+        if stamp.exists():
+            shutil.copy(stamp, folder / "timestamp.txt")
+        for name in spec.notebooks:
+            if (student, name) in results:
+                nbformat.write(submission.prepare(spec.notebooks[name].release, {}),
+                               folder / f"{name}.ipynb")
+                PRECOMPUTED[assignment, name, student] = results[student, name]
+    config.CourseDirectory.submitted_directory = str(SHADOW)
+    config.CourseDirectory.assignment_id = assignment
+    config.CourseDirectory.student_id = "*"
+    recorder = Autograde(coursedir=CourseDirectory(config=config), config=config)
+    recorder.force = True
+    try:
+        recorder.start()
+    except Exception as error:
+        out(f"nbgrader's Autograde reported: {error}")
+    finally:
+        for key in [k for k in PRECOMPUTED if k[0] == assignment]:
+            PRECOMPUTED.pop(key, None)
+        shutil.rmtree(shadow, ignore_errors=True)
+    # The autograded copy keeps the student's own timestamp (for the completeness check).
+    _report(root, coursedir, assignment, found, spec, results, seconds, out)
+    return results
+
+
+def _report(root, coursedir, assignment, students, spec, results, seconds, out):
+    rows = []
+    for (student, name), graded in sorted(results.items()):
+        for cell in graded.cells:
+            meta = assignments.nbgrader_of(cell)
+            if meta.get("grade_id") in spec.notebooks[name].points:
+                errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+                top = spec.notebooks[name].points[meta["grade_id"]]
+                rows.append([student, name, meta["grade_id"], 0 if errors else top, top,
+                             errors[0].evalue if errors else ""])
+    report = root / ".grader" / f"{assignment}-report.csv"
+    with open(report, "w", newline="") as f:
+        csv.writer(f).writerows([["student", "notebook", "test", "score", "max", "reason"], *rows])
+    totals = {}
+    for student, _, _, score, top, _ in rows:
+        got, most = totals.get(student, (0, 0))
+        totals[student] = (got + score, most + top)
+    width = max(map(len, totals), default=7)
+    out(f"Graded {len(results)} notebook(s) of {len(students)} student(s) in {seconds:.1f} s:")
+    for student, (got, most) in totals.items():
+        reasons = [f"{test}: {reason}" for s, _, test, _, _, reason in rows if s == student and reason]
+        out(f"  {student:<{width}}  {got:g}/{most:g}" + (f"   {reasons[0][:120]}" if reasons else ""))
+    out(f"Every reason, per test cell: {report}")
+
+
+def selftest(root, assignment, out=print):
+    """The solution scores full marks and the untouched release zero, with this grading.py."""
+    root = Path(root).resolve()
+    config = _config(root)
+    coursedir = CourseDirectory(config=config)
+    plugin = SandboxedGrading(config=config)
+    spec = assignments.load(root, assignment, coursedir.source_directory,
+                            coursedir.release_directory)
+    box = sandbox.Sandbox(0, plugin.limits(), unsafe=not plugin.sandbox)
+    failures = 0
+    try:
+        for name, notebook in spec.notebooks.items():
+            for who, data in [("solution", nbformat.writes(notebook.source).encode()),
+                              ("release", nbformat.writes(notebook.release).encode())]:
+                graded = grade_notebook(notebook, spec, data, f"selftest-{who}", box,
+                                        plugin.timeouts())
+                for cell in graded.cells:
+                    grade_id = assignments.nbgrader_of(cell).get("grade_id")
+                    if grade_id in notebook.points:
+                        errors = [o.evalue for o in cell.outputs if o.output_type == "error"]
+                        ok = bool(errors) == (who == "release")
+                        failures += not ok
+                        out(f"{'ok  ' if ok else 'FAIL'} {name} {who:<8} {grade_id}: "
+                            + (errors[0][:150] if errors else "full marks"))
+    finally:
+        box.close()
+    return failures
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser("autograde", help="grade the submissions of an assignment")
+    grade.add_argument("assignment")
+    grade.add_argument("--student", action="append", help="only this student (repeatable)")
+    grade.add_argument("--force", action="store_true", help="grade again what is already graded")
+    grade.add_argument("--jobs", type=int, help="submissions at once (default: "
+                                                "SandboxedGrading.workers, 2)")
+    grade.add_argument("--unsafe-no-sandbox", action="store_true",
+                       help="run submissions as yourself, without the sandbox: trusted code only")
+    test = commands.add_parser("selftest", help="check an assignment's grading.py")
+    test.add_argument("assignment")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "autograde":
+            autograde(Path.cwd(), args.assignment, args.student, args.force, args.jobs,
+                      args.unsafe_no_sandbox)
+            return 0
+        return 1 if selftest(Path.cwd(), args.assignment) else 0
+    except (Refused, assignments.CourseError, sandbox.SandboxUnavailable) as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("grader: interrupted. What was recorded stays; run the same command again to "
+              "grade the rest.", file=sys.stderr)
+        return 130

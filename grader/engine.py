@@ -1,0 +1,259 @@
+"""Grading one submitted notebook: run it in a sandbox, then let the trusted checks decide.
+
+1. The notebook that runs is the release (the instructor's cells, visible tests included) with
+   each answer cell replaced by the student's answer of the same grade_id. Whatever else the
+   student changed (tests, points, grade ids, kernelspec, added cells) is not used.
+2. Its code cells run in order in a sandboxed ``grader.runner``. A cell that times out or kills
+   the process is marked broken; the run restarts without it, so one broken cell costs only what
+   depends on it.
+3. Each graded test cell's question (``grading.py``, see grader.checks) runs HERE, in the
+   grader's process: it calls the student's functions in the sandbox on hidden inputs, gets plain
+   data back and compares it with the solution's. The visible tests ran in the sandbox only to
+   give the student their messages; they award nothing.
+"""
+import errno
+import os
+import select
+import signal
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from grader import wire
+from grader.checks import CheckFailed, StudentError
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (not the submission): grading cannot go on."""
+
+
+class _Timeout(Exception):
+    pass
+
+
+class _Crash(Exception):
+    pass
+
+
+def _exit_description(code):
+    if code is None:
+        return "it stopped answering"
+    if code < 0 or code > 128:
+        number = -code if code < 0 else code - 128
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        hint = {"SIGKILL": " (killed: a limit on memory, CPU time or processes?)",
+                "SIGSEGV": " (a segmentation fault)", "SIGXCPU": " (the CPU time limit)"}
+        return f"the process was killed by {name}{hint.get(name, '')}"
+    return f"the process exited with status {code}"
+
+
+@dataclass
+class Timeouts:
+    cell: float = 60.0       # seconds for one cell of the notebook
+    call: float = 30.0       # seconds for one call of a student's function by a question
+
+
+class Session:
+    """A sandboxed run of one notebook's cells that restarts, skipping broken cells, when needed.
+
+    cells: [(label, code)]. outcomes[i] is what cell i did on its first run:
+    {"status": "ok" | "error", "error": str, "output": str}.
+    """
+
+    def __init__(self, sandbox, cells, timeouts):
+        self.sandbox, self.cells, self.timeouts = sandbox, cells, timeouts
+        self.outcomes, self.broken, self.process = {}, set(), None
+        self.started = 0
+
+    # --- the channel, with deadlines ---------------------------------------------------------
+    def _write(self, data, deadline):
+        fd = self.process.stdin.fileno()
+        os.set_blocking(fd, False)
+        view = memoryview(data)
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Timeout
+            _, ready, _ = select.select([], [fd], [], left)
+            if ready:
+                try:
+                    view = view[os.write(fd, view):]
+                except BrokenPipeError:
+                    raise _Crash from None
+                except OSError as error:
+                    if error.errno != errno.EAGAIN:
+                        raise _Crash from None
+
+    def _read_exactly(self, fd, n, deadline):
+        chunks, left = [], n
+        while left:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                raise _Timeout
+            ready, _, _ = select.select([fd], [], [], wait)
+            if ready:
+                chunk = os.read(fd, min(left, 1 << 20))
+                if not chunk:
+                    raise _Crash
+                chunks.append(chunk)
+                left -= len(chunk)
+        return b"".join(chunks)
+
+    def _request(self, message, timeout):
+        deadline = time.monotonic() + timeout
+        self._write(wire.encode(message), deadline)
+        reply = wire.receive(self.process.stdout.fileno(),
+                             lambda fd, n: self._read_exactly(fd, n, deadline))
+        if not isinstance(reply, dict) or reply.get("status") not in ("ok", "error"):
+            raise wire.WireError("the reply is not a grader reply")
+        return reply
+
+    # --- the process ---------------------------------------------------------------------------
+    def kill(self):
+        if self.process is None:
+            return None
+        process, self.process = self.process, None
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        for pipe in (process.stdin, process.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+        return process.wait()
+
+    def close(self):
+        if self.process is not None:
+            try:
+                self.process.stdin.close()            # the runner ends at EOF
+                self.process.wait(timeout=2)
+            except Exception:
+                pass
+        self.kill()
+
+    def ensure(self):
+        """A live run in which every cell not known to be broken has run."""
+        while self.process is None:
+            self.process = self.sandbox.start()
+            self.started += 1
+            try:                                      # before any student code: the sandbox itself
+                self._request({"op": "exec", "code": "pass", "label": "<start>"}, 60)
+            except (_Timeout, _Crash, wire.WireError) as error:
+                code = self.kill()
+                raise SandboxError(f"the sandbox did not start ({type(error).__name__}, "
+                                   f"{_exit_description(code)}); see {self.sandbox.log}")
+            for i, (label, code) in enumerate(self.cells):
+                if i in self.broken:
+                    continue
+                try:
+                    reply = self._request({"op": "exec", "code": code, "label": label},
+                                          self.timeouts.cell)
+                except _Timeout:
+                    self.kill()
+                    failure = f"the cell did not finish within {self.timeouts.cell:g} s"
+                except (_Crash, wire.WireError) as error:
+                    code_ = self.kill()
+                    failure = (f"the grader could not read its result ({error})"
+                               if isinstance(error, wire.WireError) else _exit_description(code_))
+                else:
+                    self.outcomes.setdefault(i, reply)
+                    continue
+                self.broken.add(i)
+                self.outcomes.setdefault(i, {"status": "error", "output": "",
+                                             "error": f"Grading stopped this cell: {failure}."})
+                break
+
+    def call(self, op, name, args=(), kwargs=None, using=None):
+        """The value of the student's name(*args, **kwargs) (op "call") or of name ("value");
+        using: {name: "module:attribute"} replaced in the student's namespace during the call."""
+        what = f"{name}(...)" if op == "call" else name
+        self.ensure()
+        try:
+            reply = self._request({"op": op, "name": name, "args": list(args),
+                                   "kwargs": dict(kwargs or {}), "using": dict(using or {})},
+                                  self.timeouts.call)
+        except _Timeout:
+            self.kill()
+            raise StudentError(f"{what} did not return within {self.timeouts.call:g} s") from None
+        except _Crash:
+            raise StudentError(f"{what} stopped the grader's run: "
+                               f"{_exit_description(self.kill())}") from None
+        except wire.WireError as error:
+            self.kill()
+            raise StudentError(f"the result of {what} cannot be graded: {error}") from None
+        if reply["status"] == "error":
+            raise StudentError(f"{what} failed: {reply.get('error', '')}")
+        return reply.get("value")
+
+
+class Student:
+    """The submission, as the questions see it: student.f(...) calls f in the sandbox,
+    student.value("x") reads its global x, and student.using(f="rnncore.rnn:step").g(...)
+    calls g while the student's f is replaced by the library's (to test g on its own)."""
+
+    def __init__(self, session, using=None):
+        self._session, self._using = session, dict(using or {})
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self._session.call("call", name, args, kwargs, self._using)
+
+    def value(self, name):
+        return self._session.call("value", name)
+
+    def using(self, **names):
+        return Student(self._session, {**self._using, **names})
+
+
+@dataclass
+class Result:
+    """What grading one notebook found."""
+    scores: dict = field(default_factory=dict)      # test grade_id -> (points, max_points)
+    messages: dict = field(default_factory=dict)    # test grade_id -> why it lost its points
+    outcomes: dict = field(default_factory=dict)    # cell index in the notebook -> outcome
+    notes: list = field(default_factory=list)       # about the submission as a whole
+    seconds: float = 0.0
+    runs: int = 0
+
+
+def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts()):
+    """Grade one prepared notebook (see grader.submission.prepare).
+
+    notebook:  nbformat notebook: the release with the student's answers in place.
+    questions: grade_id -> check function (grader.checks); points: grade_id -> max points.
+    ref:       namespace of the solution; seed: int, the per-submission seed of the inputs.
+    """
+    start = time.monotonic()
+    code_cells = [(i, c) for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
+    cells = []
+    for i, cell in code_cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {i}")
+        cells.append((f"<cell {grade_id}>", cell.source))
+    session = Session(sandbox, cells, timeouts)
+    student = Student(session)
+    result = Result()
+    try:
+        for n, (grade_id, check) in enumerate(questions.items()):
+            rng = np.random.default_rng([seed, n])
+            try:
+                check(student, ref, rng)
+            except (CheckFailed, StudentError) as error:
+                result.messages[grade_id] = str(error)
+            except Exception as error:                # the result broke the check's arithmetic
+                result.messages[grade_id] = (f"the result could not be checked: "
+                                             f"{type(error).__name__}: {error}")
+            result.scores[grade_id] = (0.0 if grade_id in result.messages else points[grade_id],
+                                       points[grade_id])
+        session.ensure()                              # every cell has run once, for feedback
+    finally:
+        session.close()
+    result.outcomes = {code_cells[k][0]: outcome for k, outcome in session.outcomes.items()}
+    result.runs, result.seconds = session.started, time.monotonic() - start
+    return result

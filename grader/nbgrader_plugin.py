@@ -1,0 +1,75 @@
+"""``nbgrader autograde`` with the sandboxed grader in place of nbgrader's Execute.
+
+nbgrader_config.py puts SandboxedGrading where Execute was in ``Autograde.autograde_preprocessors``.
+For each notebook, nbgrader still reads the submission, sanitizes it, records the submission in
+the gradebook, and afterwards SaveAutoGrades records the scores; between the two, this
+preprocessor grades the notebook with grader.engine and returns the release with the student's
+answers and the results as outputs (an error output in exactly the test cells that lost points).
+
+``python -m grader autograde`` grades a whole batch in parallel first and leaves the results in
+PRECOMPUTED, where this preprocessor finds them.
+"""
+import threading
+
+import nbformat
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Float, Int
+
+from grader import assignment as assignments, engine, sandbox, submission
+
+PRECOMPUTED = {}         # (assignment, notebook, student) -> graded notebook
+_LOCK = threading.Lock()
+
+
+class SandboxedGrading(NbGraderPreprocessor):
+
+    sandbox = Bool(True, help="Run submissions in the sandbox (grader.sandbox). False runs them "
+                              "as the grading user: only for code you trust.").tag(config=True)
+    cell_timeout = Float(60.0, help="Seconds for one cell of a submission.").tag(config=True)
+    call_timeout = Float(30.0, help="Seconds for one call of a student's function by a "
+                                    "question.").tag(config=True)
+    memory_mb = Int(4096, help="Address space of the submission's process, in MiB.").tag(config=True)
+    cpu_seconds = Int(600, help="CPU time of the submission's process.").tag(config=True)
+    workers = Int(2, help="Submissions graded at once by python -m grader autograde.").tag(config=True)
+
+    def limits(self):
+        return sandbox.Limits(memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds)
+
+    def timeouts(self):
+        return engine.Timeouts(cell=self.cell_timeout, call=self.call_timeout)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        key = (info["assignment"], info["notebook"], info["student"])
+        with _LOCK:
+            done = PRECOMPUTED.pop(key, None)
+        if done is not None:
+            return done, resources
+        course = CourseDirectory(config=self.config)
+        spec = assignments.load(course.root, info["assignment"], course.source_directory,
+                                course.release_directory).notebooks[info["notebook"]]
+        return grade_notebook(spec, assignments.load(course.root, info["assignment"],
+                                                      course.source_directory,
+                                                      course.release_directory),
+                              nbformat.writes(nb).encode(), info["student"],
+                              sandbox.Sandbox(0, self.limits(), unsafe=not self.sandbox),
+                              self.timeouts(), self.log), resources
+
+
+def grade_notebook(spec, assignment, data, student, box, timeouts, log=None):
+    """The graded notebook (see grader.submission.graded) of one submitted file's bytes."""
+    try:
+        answers, notes = submission.read_answers(data, spec.release)
+    except submission.Unreadable as error:
+        if log:
+            log.warning("%s/%s: the submission could not be read: %s", student, spec.name, error)
+        return submission.graded(submission.prepare(spec.release, {}), None, unreadable=str(error))
+    prepared = submission.prepare(spec.release, answers)
+    result = engine.grade(box, prepared, spec.questions, spec.points, spec.ref,
+                          assignment.seed(spec.name, student), timeouts)
+    if log:
+        log.info("%s/%s graded in %.1f s (%d run%s): %s", student, spec.name, result.seconds,
+                 result.runs, "" if result.runs == 1 else "s",
+                 ", ".join(f"{g} {s:g}/{m:g}" for g, (s, m) in result.scores.items()))
+    return submission.graded(prepared, result, notes)

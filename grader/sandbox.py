@@ -1,0 +1,181 @@
+"""Where a submission runs: a throwaway root, no network, an unprivileged user, hard limits.
+
+With root privileges, each run is
+
+    unshare --mount --net --pid --ipc --uts --fork --kill-child  sh <setup>   (the namespace's init)
+      └─ chroot <root>  prlimit <limits>  setpriv --reuid U --regid U --clear-groups
+                        --no-new-privs  env -i <fresh environment>  python -I -m grader.runner
+
+where <root> is a tmpfs that holds only what Python needs, bound read-only (/usr, /etc, the
+Python installation, the virtual environment, the rnncore and grader packages), a fresh
+/proc, four device files, and /grading: a small tmpfs owned by U that is the submission's HOME,
+IPython, Jupyter and matplotlib directory and its only writable place. The course folder (the
+solutions, the hidden tests, the gradebook, the other submissions) is simply not there. The
+loopback interface stays down: there is no network. When the grader closes the channel or kills
+the run, the namespace's init dies and the kernel kills every process the submission started.
+Each parallel worker has a uid of its own (BASE_UID + worker), so limits on processes count
+one run at a time.
+
+Without the privileges this needs, ``check()`` says what to run; ``Sandbox(unsafe=True)`` runs
+the submission as the current user in a fresh temporary directory with the same limits but none
+of the isolation, for code one trusts.
+"""
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import grader
+import rnncore
+
+BASE_UID = 61000
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 4096        # address space of each process (numpy reserves much of it)
+    cpu_seconds: int = 600       # CPU time of each process
+    processes: int = 64          # processes and threads of the run's uid
+    file_mb: int = 64            # largest file it may write
+    work_mb: int = 256           # its whole working directory (a tmpfs)
+    open_files: int = 256
+
+
+class SandboxUnavailable(RuntimeError):
+    """This machine or user cannot sandbox; the message says what an administrator must do."""
+
+
+ADMIN_HELP = """\
+The grader runs every submission in a sandbox (its own mount, network and PID namespaces, an
+unprivileged uid, resource limits). That needs root on Linux with util-linux's unshare, setpriv,
+prlimit and chroot:
+
+    sudo apt-get install util-linux                    # Debian/Ubuntu; usually present already
+    sudo --preserve-env=PATH python -m grader autograde <assignment>
+
+(in a container: run it with --privileged, or with CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID and
+CAP_SYS_CHROOT). To grade code you trust without a sandbox, add --unsafe-no-sandbox to the grader
+command, or set c.SandboxedGrading.sandbox = False in nbgrader_config.py: submissions then run as
+you, with your permissions.
+Why it is unavailable here: {reason}"""
+
+
+def check():
+    """Raise SandboxUnavailable (with what to run) unless sandboxed runs can start here."""
+    if sys.platform != "linux":
+        raise SandboxUnavailable(ADMIN_HELP.format(reason=f"the platform is {sys.platform}"))
+    if os.geteuid() != 0:
+        raise SandboxUnavailable(ADMIN_HELP.format(reason=f"the grader runs as uid {os.geteuid()}, not root"))
+    for tool in ("unshare", "setpriv", "prlimit", "chroot", "mount"):
+        if shutil.which(tool) is None:
+            raise SandboxUnavailable(ADMIN_HELP.format(reason=f"{tool} is not installed"))
+    probe = subprocess.run(["unshare", "--mount", "--net", "--pid", "--ipc", "--fork", "true"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        raise SandboxUnavailable(ADMIN_HELP.format(
+            reason=f"unshare cannot create namespaces: {probe.stderr.strip()}"))
+
+
+# The namespace's init: builds the root, then runs the submission as its child and waits, so
+# that when the grader kills unshare, this shell (and with it the namespace) dies too.
+SETUP = r"""
+set -eu
+mount --make-rprivate /
+mount -t tmpfs -o size=16m,mode=0755 grader-root "$ROOT"
+for path in $READ_ONLY; do
+  [ -e "$path" ] || continue
+  if [ -L "$path" ]; then
+    mkdir -p "$ROOT$(dirname "$path")"; ln -s "$(readlink "$path")" "$ROOT$path"; continue
+  fi
+  mkdir -p "$ROOT$path"
+  mount --rbind "$path" "$ROOT$path"
+  mount -o remount,bind,ro "$ROOT$path"
+done
+mkdir -p "$ROOT/proc" "$ROOT/dev" "$ROOT/tmp" "$ROOT/grading"
+mount -t proc proc "$ROOT/proc"
+for device in null zero random urandom; do
+  touch "$ROOT/dev/$device"; mount --bind "/dev/$device" "$ROOT/dev/$device"
+done
+mount -t tmpfs -o "size=${WORK_MB}m,mode=0700,uid=$RUN_UID,gid=$RUN_UID" grader-work "$ROOT/grading"
+mount -o remount,ro "$ROOT"
+chroot "$ROOT" prlimit $LIMITS -- \
+  setpriv --reuid "$RUN_UID" --regid "$RUN_UID" --clear-groups --no-new-privs \
+  env -i $ENVIRONMENT "$PYTHON" -I -m grader.runner
+"""
+
+
+def _environment(home):
+    return {"HOME": home, "TMPDIR": f"{home}/tmp", "IPYTHONDIR": f"{home}/.ipython",
+            "JUPYTER_CONFIG_DIR": f"{home}/.jupyter", "JUPYTER_DATA_DIR": f"{home}/.local/share/jupyter",
+            "JUPYTER_RUNTIME_DIR": f"{home}/.local/share/jupyter/runtime",
+            "MPLCONFIGDIR": f"{home}/.matplotlib", "MPLBACKEND": "Agg",
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "PYTHONHASHSEED": "0", "PYTHONIOENCODING": "utf-8", "LANG": "C.UTF-8",
+            "PATH": "/usr/local/bin:/usr/bin:/bin"}
+
+
+class Sandbox:
+    """Starts runs of grader.runner for one worker (0, 1, ...): sandboxed, or unsafe=True."""
+
+    def __init__(self, worker=0, limits=Limits(), unsafe=False):
+        self.worker, self.limits, self.unsafe = worker, limits, unsafe
+        if not unsafe:
+            check()
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"grader-{worker}-"))
+        os.chmod(self.scratch, 0o700)
+        self.log = self.scratch.with_suffix(".log")   # what the sandbox's setup printed
+
+    def start(self):
+        """A new run: a subprocess whose stdin/stdout are the runner's channel."""
+        if self.unsafe:
+            return self._start_unsafe()
+        limits = self.limits
+        prefixes = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
+                    Path(sys.base_exec_prefix)}
+        packages = {Path(rnncore.__file__).parent, Path(grader.__file__).parent}
+        read_only = ["/usr", "/bin", "/lib", "/lib32", "/lib64", "/sbin", "/etc",
+                     *sorted(map(str, prefixes | packages))]
+        uid = BASE_UID + self.worker
+        environment = {
+            "ROOT": str(self.scratch), "READ_ONLY": " ".join(read_only),
+            "WORK_MB": str(limits.work_mb), "RUN_UID": str(uid), "PYTHON": sys.executable,
+            "LIMITS": " ".join([f"--as={limits.memory_mb * 2**20}", f"--cpu={limits.cpu_seconds}",
+                                f"--nproc={limits.processes}", f"--fsize={limits.file_mb * 2**20}",
+                                f"--nofile={limits.open_files}", "--core=0"]),
+            "ENVIRONMENT": " ".join(f"{k}={v}" for k, v in _environment("/grading").items()),
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        }
+        log = open(self.log, "ab")
+        # The runner starts in / ; it changes to HOME (/grading) itself.
+        return subprocess.Popen(
+            ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child",
+             "sh", "-c", SETUP], env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=log, start_new_session=True)
+
+    def _start_unsafe(self):
+        home = Path(tempfile.mkdtemp(dir=self.scratch))
+        limits = self.limits
+
+        def limit():
+            for what, value in [(resource.RLIMIT_AS, limits.memory_mb * 2**20),
+                                (resource.RLIMIT_CPU, limits.cpu_seconds),
+                                (resource.RLIMIT_FSIZE, limits.file_mb * 2**20),
+                                (resource.RLIMIT_NOFILE, limits.open_files),
+                                (resource.RLIMIT_CORE, 0)]:
+                resource.setrlimit(what, (value, value))
+
+        environment = _environment(str(home))
+        environment["PYTHONPATH"] = os.pathsep.join(
+            str(Path(p.__file__).parent.parent) for p in (rnncore, grader))
+        return subprocess.Popen([sys.executable, "-m", "grader.runner"], cwd=home,
+                                env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=limit)
+
+    def close(self):
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        self.log.unlink(missing_ok=True)
