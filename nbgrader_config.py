@@ -33,6 +33,13 @@ c.SandboxedGrading.call_timeout = 30      # seconds per call of a student's func
 # grading.py holds the trusted questions: never released, never copied next to a submission.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "grading.py"]
 
+# `nbgrader zip_collect <assignment>` imports an LMS download: put the zip(s) in
+# downloaded/<assignment>/archive/. This pattern reads files named <student id>_<notebook>.ipynb
+# (e.g. alice_ch01_basic_structure.ipynb); adapt it to your LMS, e.g. for Canvas's
+# "<name>_<user id>_<submission id>_<file>.ipynb":
+#   r".*/[^_/]+_(?P<student_id>\d+)_\d+_(?P<file_id>[^/]+\.ipynb)$"
+c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^_/]+)_(?P<file_id>[^/]+\.ipynb)$"
+
 # The release keeps no hidden tests and no solution code.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 

@@ -19,6 +19,7 @@ import sqlite3
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
+from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
 from grader import assignment as assignments, engine, sandbox, submission
@@ -96,9 +98,10 @@ def _complete(gradebook, assignment, student, notebooks, coursedir):
             stamp.exists() and stamp.read_text() != graded_stamp.read_text()):
         return False
     try:
-        for name in notebooks:
+        for name, spec in notebooks.items():
             notebook = gradebook.find_submission_notebook(name, assignment, student)
-            if any(g.auto_score is None for g in notebook.grades if g.max_score_autograder):
+            scores = {g.name: g.auto_score for g in notebook.grades}
+            if any(scores.get(test) is None for test in spec.points):
                 return False
     except MissingEntry:
         return False
@@ -142,9 +145,7 @@ def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=Fa
         notebook.ref                                  # run the solution once, before the threads
 
     # 1. Read every file and grade in parallel: one sandbox (and uid) per worker.
-    # A notebook missing from a submission is nbgrader's to score (zero), as usual.
-    tasks = [(s, n) for s in found for n in spec.notebooks
-             if (submitted / s / assignment / f"{n}.ipynb").exists()]
+    tasks = [(s, n) for s in found for n in spec.notebooks]
     boxes = [sandbox.Sandbox(k, plugin.limits(), unsafe=unsafe or not plugin.sandbox)
              for k in range(jobs)]
     free, lock, results = list(boxes), threading.Lock(), {}
@@ -153,6 +154,9 @@ def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=Fa
     def work(task):
         student, name = task
         path = submitted / student / assignment / f"{name}.ipynb"
+        if not path.exists():
+            return task, submission.graded(submission.prepare(spec.notebooks[name].release, {}),
+                                           None, unreadable=f"the submission has no {path.name}")
         with lock:
             box = free.pop()
         try:
@@ -223,7 +227,8 @@ def _report(root, coursedir, assignment, students, spec, results, seconds, out):
     width = max(map(len, totals), default=7)
     out(f"Graded {len(results)} notebook(s) of {len(students)} student(s) in {seconds:.1f} s:")
     for student, (got, most) in totals.items():
-        reasons = [f"{test}: {reason}" for s, _, test, _, _, reason in rows if s == student and reason]
+        reasons = [f"{test}: {reason.strip().splitlines()[0]}"
+                   for s, _, test, _, _, reason in rows if s == student and reason]
         out(f"  {student:<{width}}  {got:g}/{most:g}" + (f"   {reasons[0][:120]}" if reasons else ""))
     out(f"Every reason, per test cell: {report}")
 
@@ -258,6 +263,8 @@ def selftest(root, assignment, out=print):
 
 
 def main(argv=None):
+    # nbgrader's gradebook code makes SQLAlchemy warn about its own session use; not ours to fix.
+    warnings.filterwarnings("ignore", category=SAWarning)
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("autograde", help="grade the submissions of an assignment")

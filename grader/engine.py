@@ -188,7 +188,9 @@ class Session:
             self.kill()
             raise StudentError(f"the result of {what} cannot be graded: {error}") from None
         if reply["status"] == "error":
-            raise StudentError(f"{what} failed: {reply.get('error', '')}")
+            error = str(reply.get("error", ""))
+            raise StudentError(f"{what} raised {error.strip().splitlines()[-1] if error.strip() else 'an error'}"
+                               + (f"\n{error}" if "\n" in error else ""))
         return reply.get("value")
 
 

@@ -74,11 +74,16 @@ def main():
     namespace = {"__name__": "__main__", "__builtins__": __builtins__,
                  "get_ipython": _NoIPython}
 
+    me = os.getpid()
     while True:
+        if os.getpid() != me:
+            # A process the submission forked came back here: only the runner itself may
+            # answer on the channel.
+            os._exit(0)
         try:
             request = wire.receive(channel_in, _read_exactly)
         except EOFError:
-            return
+            os._exit(0)                   # threads the submission left running end here too
         op = request.get("op")
         try:
             if op == "exec":
@@ -124,6 +129,8 @@ def main():
                             namespace[name] = value_
             else:
                 reply = {"status": "error", "error": f"unknown request {op!r}"}
+            if os.getpid() != me:
+                os._exit(0)
             data = wire.encode(reply)
         except wire.WireError as error:
             data = wire.encode({"status": "error", "error": f"the result cannot be graded: {error}"})

@@ -68,7 +68,7 @@ def check():
     """Raise SandboxUnavailable (with what to run) unless sandboxed runs can start here."""
     if sys.platform != "linux":
         raise SandboxUnavailable(ADMIN_HELP.format(reason=f"the platform is {sys.platform}"))
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 or os.environ.get("GRADER_PRETEND_UNPRIVILEGED"):   # (the tests' way)
         raise SandboxUnavailable(ADMIN_HELP.format(reason=f"the grader runs as uid {os.geteuid()}, not root"))
     for tool in ("unshare", "setpriv", "prlimit", "chroot", "mount"):
         if shutil.which(tool) is None:

@@ -120,9 +120,9 @@ def graded(notebook, result, notes=(), unreadable=None):
         if outcome and outcome.get("output"):
             outputs.append(nbformat.v4.new_output("stream", name="stdout", text=outcome["output"]))
         if outcome and outcome.get("status") == "error":
-            if is_test:
+            if is_test:      # (stdout: nbgrader counts any stderr in a test cell as a failure)
                 outputs.append(nbformat.v4.new_output(
-                    "stream", name="stderr", text="The visible tests of this cell said:\n"
+                    "stream", name="stdout", text="The visible tests of this cell said:\n"
                                                   + outcome.get("error", "") + "\n"))
             else:
                 message = outcome.get("error", "")
@@ -131,10 +131,10 @@ def graded(notebook, result, notes=(), unreadable=None):
                     "error", ename=last.split(":")[0][:80] or "Error",
                     evalue=last.partition(":")[2].strip(), traceback=message.split("\n")))
         if is_test:
-            if first_test and (notes or unreadable):
-                text = "".join(f"Grader's note: {n}\n" for n in notes)
-                outputs.append(nbformat.v4.new_output("stream", name="stderr", text=text or " "))
-                first_test = False
+            if first_test and notes:
+                outputs.append(nbformat.v4.new_output(
+                    "stream", name="stdout", text="".join(f"Grader's note: {n}\n" for n in notes)))
+            first_test = False
             grade_id = meta.get("grade_id")
             if unreadable is not None:
                 message = f"The submitted file could not be read: {unreadable}"

@@ -1,0 +1,604 @@
+"""The grader against hostile and broken submissions (grader/, issue: trustworthy autograding).
+
+One temporary course with chapter 1's assignment receives the corpus below, is graded by the
+instructor's command (`python -m grader autograde`, as root: the sandbox is on), and then:
+
+- every submission has the expected score on every test cell, and a reason an instructor can read
+  where it lost points;
+- the gradebook holds exactly the expected students, submissions and grades;
+- nothing a submission started is still running; the gradebook and the course are untouched;
+- a rerun of an interrupted batch gives the same scores; bad instructor input gets a clear
+  message and changes nothing.
+
+Every submission is chapter 1's release filled with answers (the solution's unless the case
+says otherwise), then changed as the case says. "full" and "zero" are per test cell.
+"""
+import copy
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from answers import code
+from test_exercises import ROOT, filled, read, release_path, solution_code, source_path
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0, reason="the grader's sandbox needs root (CI runs as root); "
+                              "see README, 'Grading'")
+
+A = "ch01_basic_structure"
+TESTS = ("test_rnn_step", "test_rnn_forward", "test_output_layer")
+POINTS = {"test_rnn_step": 2.0, "test_rnn_forward": 2.0, "test_output_layer": 1.0}
+SOL = solution_code(A)
+
+WRONG_STEP = code("""
+    def rnn_step(params, x, h_prev):
+        return h_prev @ params["W_h"] + x @ params["W_x"] + params["b_h"]   # no tanh
+    """)
+
+
+@dataclass
+class Case:
+    name: str
+    why: str
+    answers: dict = field(default_factory=dict)      # grade_id -> code, over the solution's
+    zero: tuple = ()                                 # test cells that must score zero
+    reason: str = ""                                 # in the first zero cell's message
+    edit: object = None                              # notebook -> notebook, or -> bytes
+    note: str = ""                                   # in the grader's notes (first test cell)
+    untouched: bool = False                          # the release as it is, stubs and all
+
+
+def _cells(nb, grade_id):
+    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+
+
+def _duplicate_cells(nb):
+    step = _cells(nb, "rnn_step")[0]
+    wrong = copy.deepcopy(step)
+    wrong.source = WRONG_STEP
+    test = _cells(nb, "test_rnn_step")[0]
+    nb.cells += [wrong, copy.deepcopy(test), copy.deepcopy(test)]
+    return nb
+
+
+def _delete_tests(nb):
+    nb.cells = [c for c in nb.cells if not c.metadata.get("nbgrader", {}).get("grade_id", "")
+                .startswith("test_")]
+    return nb
+
+
+def _reorder(nb):
+    nb.cells = nb.cells[::-1]
+    return nb
+
+
+def _blank_tests(nb):
+    for grade_id in TESTS:
+        _cells(nb, grade_id)[0].source = "pass"
+    return nb
+
+
+def _retype(nb):
+    for grade_id in TESTS:
+        cell = _cells(nb, grade_id)[0]
+        cell.cell_type = "markdown"
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
+    step = _cells(nb, "rnn_step")[0]
+    step.cell_type = "raw"
+    step.pop("outputs", None)
+    step.pop("execution_count", None)
+    return nb
+
+
+def _edit_points(nb):
+    for grade_id in TESTS:
+        _cells(nb, grade_id)[0].metadata["nbgrader"]["points"] = 100
+    _cells(nb, "test_rnn_forward")[0].metadata["nbgrader"]["grade"] = False
+    return nb
+
+
+def _rename_answer(nb):
+    _cells(nb, "rnn_step")[0].metadata["nbgrader"]["grade_id"] = "my_rnn_step"
+    return nb
+
+
+def _kernelspec(nb):
+    nb.metadata["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
+    return nb
+
+
+def _non_utf8(nb):
+    data = nbformat.writes(nb).encode()
+    return data.replace(b"# Exercises", b"# Exercises \xff\xfe\xc3", 1)
+
+
+def _truncate(nb):
+    data = nbformat.writes(nb).encode()
+    return data[: len(data) // 2]
+
+
+def _nbformat3(nb):
+    return nbformat.writes(nbformat.convert(nb, 3)).encode()
+
+
+def _other_assignment(nb):
+    return source_path("ch03_bptt").read_bytes()
+
+
+def _bytes(data):
+    return lambda nb: data
+
+
+CASES = [
+    Case("solution", "the solution's answers"),
+    Case("release", "the untouched release: every stub raises", zero=TESTS,
+         reason="NotImplementedError", untouched=True),
+    # --- tests the student cannot subvert -----------------------------------------------------
+    Case("allclose_patched", "a wrong step, with numpy's comparisons made to always agree",
+         answers={"rnn_step": WRONG_STEP + code("""
+
+             import numpy, numpy.testing
+             numpy.allclose = lambda *a, **k: True
+             numpy.isclose = lambda a, b, *r, **k: numpy.ones(numpy.broadcast(a, b).shape, bool)
+             numpy.testing.assert_allclose = lambda *a, **k: None
+             """)}, zero=("test_rnn_step",), reason="rnn_step(params, x, h_prev)"),
+    Case("assert_close_patched", "a wrong step, with the course's assert_close made a no-op",
+         answers={"rnn_step": WRONG_STEP + code("""
+
+             import rnncore.testing
+             rnncore.testing.assert_close = assert_close = lambda *a, **k: None
+             """)}, zero=("test_rnn_step",), reason="differs"),
+    Case("input_transformer", "a wrong step, with an IPython input transformer that blanks "
+         "every later cell", answers={"rnn_step": WRONG_STEP + code("""
+
+             get_ipython().input_transformers_cleanup.append(lambda lines: [])
+             """)}, zero=("test_rnn_step",), reason="differs"),
+    Case("input_transformer_correct", "correct answers and the same transformer",
+         answers={"rnn_step": SOL["rnn_step"] + code("""
+
+             get_ipython().input_transformers_cleanup.append(lambda lines: [])
+             """)}),
+    Case("startup_file", "a wrong step, plus an IPython startup file that patches numpy",
+         answers={"rnn_step": WRONG_STEP + code("""
+
+             import os
+             folder = os.path.expanduser("~/.ipython/profile_default/startup")
+             os.makedirs(folder, exist_ok=True)
+             open(os.path.join(folder, "00.py"), "w").write("import numpy; numpy.allclose = lambda *a, **k: True")
+             """)}, zero=("test_rnn_step",), reason="differs"),
+    Case("exception_handlers", "a wrong step, with custom exception handlers that swallow errors",
+         answers={"rnn_step": WRONG_STEP + code("""
+
+             import sys
+             sys.excepthook = lambda *a: None
+             get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)
+             """)}, zero=("test_rnn_step",), reason="differs"),
+    Case("reads_solution", "copies the instructor's solution from the course folder if it can",
+         answers={"rnn_step": code("""
+             import glob, os
+             found = [p for top in ("/work", "/tmp", "/root", "/home", "/srv", "/grading")
+                      for p in glob.glob(top + "/**/solutions/ch01_basic_structure/*.ipynb", recursive=True)]
+             found += [p for p in ["COURSE/solutions/ch01_basic_structure/ch01_basic_structure.ipynb"] if os.path.exists(p)]
+             print("solution files seen:", found)
+             if found:
+                 import json
+                 cells = json.load(open(found[0]))["cells"]
+                 exec("".join([c for c in cells if "rnn_step" == c["metadata"]["nbgrader"]["grade_id"]][0]["source"]))
+             else:
+                 def rnn_step(params, x, h_prev):
+                     raise RuntimeError("no solution to copy")
+             """)}, zero=("test_rnn_step",), reason="no solution to copy"),
+    Case("writes_gradebook", "tries to overwrite the gradebook and autograded/; correct answers",
+         answers={"output_layer": SOL["output_layer"] + code("""
+
+             for path in ["COURSE/gradebook.db", "COURSE/autograded/solution/x.txt", "/tmp/x", "/etc/x"]:
+                 try:
+                     open(path, "w").write("pwned")
+                     print("wrote", path)
+                 except OSError as error:
+                     print("cannot write", path, type(error).__name__)
+             """)}),
+    Case("leaves_processes", "starts processes meant to change grades after grading ended",
+         answers={"output_layer": SOL["output_layer"] + code("""
+
+             import subprocess, sys
+             script = "import time\\nwhile True:\\n    time.sleep(0.2)\\n    try: open('COURSE/gradebook.db', 'w').write('late')\\n    except OSError: pass"
+             subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+             subprocess.Popen(["sleep", "600"], start_new_session=True)
+             """)}),
+    Case("thread_left_running", "a non-daemon thread that never ends; correct answers",
+         answers={"output_layer": SOL["output_layer"] + code("""
+
+             import threading, time
+             threading.Thread(target=lambda: [time.sleep(1) for _ in iter(int, 1)]).start()
+             """)}),
+    Case("network", "tries the network; correct answers",
+         answers={"output_layer": SOL["output_layer"] + code("""
+
+             import socket
+             try:
+                 socket.create_connection(("1.1.1.1", 80), timeout=2)
+                 print("network: reached")
+             except OSError as error:
+                 print("network:", type(error).__name__)
+             """)}),
+    Case("returns_object", "returns an object that merely looks like an array",
+         answers={"rnn_step": code("""
+             class Fake:
+                 def __array__(self, dtype=None, copy=None):
+                     return np.zeros((1, 1))
+             def rnn_step(params, x, h_prev):
+                 return Fake()
+             """)}, zero=("test_rnn_step",), reason="cannot be graded"),
+    Case("returns_object_array", "returns an array of Python objects",
+         answers={"rnn_step": code("""
+             def rnn_step(params, x, h_prev):
+                 h = np.tanh(h_prev @ params["W_h"] + x @ params["W_x"] + params["b_h"])
+                 return h.astype(object)
+             """)}, zero=("test_rnn_step",), reason="cannot be graded"),
+    Case("channel_garbage", "writes garbage to every open file descriptor while graded",
+         answers={"rnn_step": code("""
+             import os
+             def rnn_step(params, x, h_prev):
+                 for fd in range(3, 64):
+                     try:
+                         os.write(fd, b"\\xff" * 64)
+                     except OSError:
+                         pass
+                 return np.tanh(h_prev @ params["W_h"] + x @ params["W_x"] + params["b_h"])
+             """)}, zero=("test_rnn_step",)),
+    # --- a broken submission costs only itself, and only what it breaks -------------------------
+    Case("infinite_loop_cell", "an endless loop at the top of a cell", answers={
+         "rnn_forward": "while True:\n    pass\n" + SOL["rnn_forward"]},
+         zero=("test_rnn_forward",), reason="not defined"),
+    Case("infinite_loop_call", "an endless loop that ignores signals, in a function",
+         answers={"rnn_step": code("""
+             import signal
+             def rnn_step(params, x, h_prev):
+                 for s in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
+                     signal.signal(s, signal.SIG_IGN)
+                 while True:
+                     pass
+             """)}, zero=("test_rnn_step",), reason="did not return"),
+    Case("memory_bomb_call", "allocates 8 TB in a function",
+         answers={"rnn_step": code("""
+             def rnn_step(params, x, h_prev):
+                 return np.ones(2**40) @ np.ones(2**40)
+             """)}, zero=("test_rnn_step",), reason="MemoryError"),
+    Case("memory_bomb_cell", "grows a list until memory runs out, at the top of a cell",
+         answers={"output_layer": "blocks = []\nwhile True:\n    blocks.append(bytearray(2**26))\n"
+                  + SOL["output_layer"]}, zero=("test_output_layer",)),
+    Case("fork_bomb", "forks without end inside a function",
+         answers={"output_layer": code("""
+             import os
+             def output_layer(params, hs):
+                 while True:
+                     os.fork()
+             """)}, zero=("test_output_layer",)),
+    Case("os_exit_cell", "os._exit after defining rnn_forward",
+         answers={"rnn_forward": SOL["rnn_forward"] + "\nimport os\nos._exit(0)\n"},
+         zero=("test_rnn_forward",), reason="not defined"),
+    Case("os_exit_call", "os._exit inside the function", answers={"rnn_step": code("""
+             import os
+             def rnn_step(params, x, h_prev):
+                 os._exit(3)
+             """)}, zero=("test_rnn_step",), reason="exited with status 3"),
+    Case("sys_exit_cell", "sys.exit after defining every answer: nothing is lost",
+         answers={"output_layer": SOL["output_layer"] + "\nimport sys\nsys.exit(0)\n"}),
+    Case("segfault", "a segmentation fault inside the function", answers={"output_layer": code("""
+             import ctypes
+             def output_layer(params, hs):
+                 return ctypes.string_at(0)
+             """)}, zero=("test_output_layer",), reason="SIGSEGV"),
+    Case("huge_output", "prints 10 MB; correct answers",
+         answers={"output_layer": SOL["output_layer"] + "\nprint('x' * 10_000_000)\n"}),
+    Case("stderr_and_warnings", "correct answers that print to stderr and warn on every call",
+         answers={"rnn_step": code("""
+             import sys, warnings
+             def rnn_step(params, x, h_prev):
+                 print("debug: computing a step", file=sys.stderr)
+                 warnings.warn("this is a warning")
+                 return np.tanh(h_prev @ params["W_h"] + x @ params["W_x"] + params["b_h"])
+             """)}),
+    # --- files that are not what they should be -------------------------------------------------
+    Case("non_utf8", "a notebook with bytes that are not UTF-8", edit=_non_utf8,
+         note="not valid UTF-8"),
+    Case("truncated", "a notebook cut in half", edit=_truncate, zero=TESTS, reason="valid JSON"),
+    Case("not_json", "a PNG named .ipynb", edit=_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256))),
+         zero=TESTS, reason="valid JSON"),
+    Case("empty_file", "an empty file", edit=_bytes(b""), zero=TESTS, reason="valid JSON"),
+    Case("json_not_notebook", "JSON that is not a notebook", edit=_bytes(b'[1, 2, 3]'),
+         zero=TESTS, reason="not a notebook"),
+    Case("nbformat3", "the notebook saved in nbformat 3", edit=_nbformat3, note="format 3"),
+    Case("other_assignment", "chapter 3's notebook handed in for chapter 1",
+         edit=_other_assignment, zero=TESTS, reason="another assignment"),
+    Case("duplicated_cells", "the answer cell and its test cell duplicated (a wrong copy later)",
+         edit=_duplicate_cells, note="more than once"),
+    Case("deleted_tests", "every test cell deleted", edit=_delete_tests),
+    Case("reordered_cells", "every cell in reverse order", edit=_reorder),
+    Case("edited_tests", "a wrong step with every test cell replaced by `pass`",
+         answers={"rnn_step": WRONG_STEP}, edit=_blank_tests, zero=("test_rnn_step",)),
+    Case("retyped_cells", "test cells turned into markdown, an answer cell into a raw cell",
+         edit=_retype, note="raw cell"),
+    Case("edited_points", "points raised to 100 and a test cell no longer graded",
+         edit=_edit_points),
+    Case("edited_grade_id", "the grade id of an answer cell renamed", edit=_rename_answer,
+         zero=("test_rnn_step",), note="missing"),
+    Case("kernelspec", "the kernelspec swapped for R's", edit=_kernelspec),
+]
+MISSING = "missing_notebook"            # a submission folder without the notebook
+
+
+def build(case, course):
+    nb = read(release_path(A)) if case.untouched else filled(read(release_path(A)), {
+        **SOL, **{k: v.replace("COURSE", str(course)) for k, v in case.answers.items()}})
+    result = case.edit(nb) if case.edit else nb
+    return result if isinstance(result, bytes) else nbformat.writes(result).encode()
+
+
+def expected_scores(case):
+    return {t: 0.0 if t in case.zero else POINTS[t] for t in TESTS}
+
+
+# --- the course and the batch --------------------------------------------------------------------
+
+def grader(args, course, check=True, timeout=900, **kw):
+    result = subprocess.run([sys.executable, "-m", "grader", *args], cwd=course, text=True,
+                            capture_output=True, timeout=timeout, **kw)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"python -m grader {' '.join(args)} exited {result.returncode}:\n"
+                           f"{result.stdout}\n{result.stderr}")
+    return result
+
+
+def make_course(path, cases=CASES):
+    path.mkdir(parents=True, exist_ok=True)
+    config = (ROOT / "nbgrader_config.py").read_text()
+    # Short limits keep the loops of the corpus cheap; the values themselves are tested elsewhere.
+    (path / "nbgrader_config.py").write_text(config + "\nc.SandboxedGrading.cell_timeout = 6\n"
+                                             "c.SandboxedGrading.call_timeout = 6\n")
+    shutil.copytree(ROOT / "solutions" / A, path / "solutions" / A)
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", A, "--force"],
+                   cwd=path, check=True, capture_output=True)
+    for case in cases:
+        folder = path / "submitted" / case.name / A
+        folder.mkdir(parents=True)
+        (folder / f"{A}.ipynb").write_bytes(build(case, path))
+        (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+    if cases is CASES:
+        folder = path / "submitted" / MISSING / A
+        folder.mkdir(parents=True)
+        (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+    return path
+
+
+def gradebook_rows(course):
+    """student -> test cell -> (score, max) as recorded, and the number of submissions."""
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        rows = {}
+        for student in gradebook.students:
+            submission = gradebook.find_submission(A, student.id)
+            notebook = gradebook.find_submission_notebook(A, A, student.id)
+            rows[student.id] = {g.name: (g.score, g.max_score) for g in notebook.grades}
+            assert len(submission.notebooks) == 1
+        return rows
+
+
+def messages(course, student):
+    """test cell -> the error the graded notebook shows there (or ""), and the notes."""
+    nb = read(course / "autograded" / student / A / f"{A}.ipynb")
+    errors, notes = {}, ""
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in TESTS:
+            errors[grade_id] = " ".join(o.evalue for o in cell.outputs if o.output_type == "error")
+            notes += " ".join(o.text for o in cell.outputs if o.output_type == "stream")
+    return errors, notes
+
+
+def sandbox_processes():
+    """Processes still running as one of the sandbox's uids."""
+    from grader.sandbox import BASE_UID
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            uid_line = next(l for l in status.read_text().splitlines() if l.startswith("Uid:"))
+        except (OSError, StopIteration):
+            continue
+        if BASE_UID <= int(uid_line.split()[1]) < BASE_UID + 16:
+            found.append(status.parent.name)
+    return found
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    path = make_course(tmp_path_factory.mktemp("hostile") / "course")
+    start = time.monotonic()
+    run = grader(["autograde", A], path)
+    return {"path": path, "run": run, "seconds": time.monotonic() - start}
+
+
+# --- the corpus ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_each_submission_gets_its_expected_score_and_reason(course, case):
+    rows = gradebook_rows(course["path"])
+    got = {t: rows[case.name][t][0] for t in TESTS}
+    errors, notes = messages(course["path"], case.name)
+    assert got == expected_scores(case), (
+        f"{case.name} ({case.why}): scores {got}, expected {expected_scores(case)}; "
+        f"messages: {errors}")
+    for t in TESTS:
+        assert all(0 <= rows[case.name][t][0] <= rows[case.name][t][1] == POINTS[t] for t in TESTS)
+        assert bool(errors[t]) == (t in case.zero), f"{case.name}: {t} says {errors[t]!r}"
+    if case.zero:
+        assert errors[case.zero[0]].strip(), f"{case.name}: no reason given"
+        assert case.reason in errors[case.zero[0]], (
+            f"{case.name}: the reason for {case.zero[0]} does not say {case.reason!r}: "
+            f"{errors[case.zero[0]]!r}")
+    assert case.note in notes, f"{case.name}: the notes do not say {case.note!r}: {notes!r}"
+
+
+def test_the_gradebook_holds_exactly_the_expected_rows(course):
+    rows = gradebook_rows(course["path"])
+    assert set(rows) == {c.name for c in CASES} | {MISSING}
+    for student, cells in rows.items():
+        assert set(cells) == set(TESTS), f"{student}: {sorted(cells)}"
+    assert {t: s for t, (s, _) in rows[MISSING].items()} == {t: 0.0 for t in TESTS}
+    with sqlite3.connect(course["path"] / "gradebook.db") as db:
+        (count,) = db.execute("select count(*) from submitted_assignment").fetchone()
+    assert count == len(CASES) + 1
+
+
+def test_nothing_a_submission_started_outlives_the_batch(course):
+    time.sleep(1.0)              # the processes left behind were meant to act after a moment
+    assert sandbox_processes() == [], "processes of the sandbox's users are still running"
+    db = course["path"] / "gradebook.db"
+    assert db.read_bytes()[:16] == b"SQLite format 3\x00", "the gradebook was overwritten"
+    assert gradebook_rows(course["path"])["solution"]["test_rnn_step"][0] == 2.0
+
+
+def test_the_sandbox_hides_the_course_and_the_network(course):
+    _, notes = messages(course["path"], "reads_solution")
+    errors, _ = messages(course["path"], "reads_solution")
+    assert "no solution to copy" in errors["test_rnn_step"]
+    nb = read(course["path"] / "autograded" / "writes_gradebook" / A / f"{A}.ipynb")
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                      for o in c.get("outputs", []))
+    assert "wrote" not in printed.replace("cannot write", ""), printed
+    assert printed.count("cannot write") == 4
+    nb = read(course["path"] / "autograded" / "network" / A / f"{A}.ipynb")
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                      for o in c.get("outputs", []))
+    assert "network: OSError" in printed or "network: TimeoutError" not in printed
+    assert "network: reached" not in printed
+
+
+def test_huge_output_is_cut(course):
+    nb = read(course["path"] / "autograded" / "huge_output" / A / f"{A}.ipynb")
+    sizes = [len(o.get("text", "")) for c in nb.cells if c.cell_type == "code"
+             for o in c.get("outputs", [])]
+    assert max(sizes) < 100_000
+
+
+def test_feedback_of_the_corpus_shows_no_hidden_test(course):
+    from test_exercises import HIDDEN_MARKERS, secret_fragments, code_lines
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", A], cwd=course["path"],
+                   check=True, capture_output=True)
+    hidden = secret_fragments(A, kinds=(HIDDEN_MARKERS,))
+    grading = (ROOT / "solutions" / A / "grading.py").read_text()
+    for case in CASES:
+        page = course["path"] / "feedback" / case.name / A / f"{A}.html"
+        text = page.read_text(encoding="utf-8")
+        lines = set(code_lines(text.split("\n")))
+        assert not lines & hidden, f"{case.name}: feedback shows hidden tests"
+        assert "rng.normal" not in text and "grading.py" not in text and "_params(" not in text
+        assert not any(len(line) > 30 and line in text for line in grading.splitlines()
+                       if line.strip().startswith(("for ", "params", "expect_close")))
+
+
+# --- the instructor's side -------------------------------------------------------------------------
+
+def test_a_rerun_grades_nothing_new_and_an_interrupted_batch_completes_the_same(course,
+                                                                                  tmp_path):
+    again = grader(["autograde", A], course["path"])
+    assert "Nothing to grade" in again.stdout
+    # The same corpus, killed while grading, then run again: the same scores.
+    cases = [c for c in CASES if c.name in ("solution", "release", "allclose_patched",
+                                            "infinite_loop_call", "truncated", "os_exit_call")]
+    other = make_course(tmp_path / "course", cases)
+    process = subprocess.Popen([sys.executable, "-m", "grader", "autograde", A, "--jobs", "1"],
+                               cwd=other, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(4)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=60)
+    grader(["autograde", A], other)
+    first, second = gradebook_rows(course["path"]), gradebook_rows(other)
+    assert set(second) == {c.name for c in cases}
+    for case in cases:
+        assert {t: second[case.name][t][0] for t in TESTS} == expected_scores(case)
+        assert second[case.name] == first[case.name]
+
+
+@pytest.mark.parametrize("problem, expected", [
+    ("unknown assignment", "Unknown assignment 'ch99'"),
+    ("no submissions", "no folder of submissions"),
+    ("corrupt gradebook", "damaged"),
+    ("locked gradebook", "locked by another program"),
+    ("no gradebook", "no gradebook"),
+    ("no grading.py", "grading.py is missing"),
+])
+def test_bad_instructor_input_gets_a_clear_message_and_changes_nothing(tmp_path, problem,
+                                                                        expected):
+    course = make_course(tmp_path / "course", [CASES[0]])
+    assignment = A
+    lock = None
+    if problem == "unknown assignment":
+        assignment = "ch99"
+    elif problem == "no submissions":
+        shutil.rmtree(course / "submitted")
+    elif problem == "corrupt gradebook":
+        (course / "gradebook.db").write_bytes(b"not a database" * 100)
+    elif problem == "no gradebook":
+        (course / "gradebook.db").unlink()
+    elif problem == "no grading.py":
+        (course / "solutions" / A / "grading.py").unlink()
+    before = {p: p.read_bytes() for p in course.rglob("*") if p.is_file()}
+    if problem == "locked gradebook":      # (after reading the files: closing any file of a
+        # SQLite database releases this process's locks on it)
+        lock = sqlite3.connect(course / "gradebook.db", isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")
+    try:
+        run = grader(["autograde", assignment], course, check=False, timeout=120)
+    finally:
+        if lock is not None:
+            lock.rollback()
+            lock.close()
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert expected in run.stderr and "Traceback" not in run.stderr, run.stderr
+    after = {p: p.read_bytes() for p in course.rglob("*") if p.is_file()
+             and ".grader" not in p.parts}
+    assert after == {p: b for p, b in before.items() if ".grader" not in p.parts}
+
+
+def test_without_privileges_the_grader_says_what_to_run_and_refuses(tmp_path):
+    course = make_course(tmp_path / "course", [CASES[0]])
+    run = grader(["autograde", A], course, check=False, timeout=120,
+                 env={**os.environ, "GRADER_PRETEND_UNPRIVILEGED": "1"})
+    assert run.returncode == 2
+    assert "sudo" in run.stderr and "--unsafe-no-sandbox" in run.stderr, run.stderr
+    assert not (course / "autograded").exists()
+    # Told explicitly, it grades without the sandbox.
+    run = grader(["autograde", A, "--unsafe-no-sandbox"], course, timeout=300,
+                 env={**os.environ, "GRADER_PRETEND_UNPRIVILEGED": "1"})
+    assert gradebook_rows(course)["solution"] == {t: (POINTS[t], POINTS[t]) for t in TESTS}
+
+
+def test_lms_zip_is_collected_and_graded(tmp_path):
+    """An LMS download (one zip of files named <student>_<notebook>) -> zip_collect -> grade."""
+    import zipfile
+    course = make_course(tmp_path / "course", [])
+    archive = course / "downloaded" / A / "archive"
+    archive.mkdir(parents=True)
+    with zipfile.ZipFile(archive / "lms-export.zip", "w") as z:
+        z.writestr(f"dana_{A}.ipynb", build(CASES[0], course))
+        z.writestr(f"eli_{A}.ipynb", build(CASES[1], course))
+    run = subprocess.run([sys.executable, "-m", "nbgrader", "zip_collect", A], cwd=course,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    grader(["autograde", A], course)
+    rows = gradebook_rows(course)
+    assert sum(s for s, _ in rows["dana"].values()) == 5 and sum(
+        s for s, _ in rows["eli"].values()) == 0
