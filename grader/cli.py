@@ -7,8 +7,8 @@
 ``autograde`` does what ``nbgrader autograde ASSIGNMENT`` does, into the same gradebook and
 autograded/ folder, and more: it reads every submitted file itself (so a file that is not JSON,
 is cut short, is in nbformat 3 or belongs to another assignment still gets a score of zero and a
-reason), grades the submissions in parallel, one sandbox per core, then hands the results to
-nbgrader's Autograde, which records them (grader.nbgrader_plugin). Run it from the course root
+reason), grades the submissions in parallel, one sandbox per core, and records each student as
+``nbgrader autograde`` would, with nbgrader's own SaveAutoGrades. Run it from the course root
 (where nbgrader_config.py is). Without --force it grades the submissions that have no complete
 grade yet (new, resubmitted, or cut short by an interrupted run) and leaves the others alone.
 """
@@ -25,15 +25,14 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.converters import Autograde
+from nbconvert.exporters.exporter import ResourcesDict
+from nbgrader.preprocessors import AssignLatePenalties, LimitOutput, SaveAutoGrades
 from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
 from grader import assignment as assignments, engine, sandbox, submission
-from grader.nbgrader_plugin import PRECOMPUTED, SandboxedGrading, grade_notebook
-
-SHADOW = Path(".grader") / "submitted"       # what nbgrader reads: clean copies of submissions
+from grader.nbgrader_plugin import SandboxedGrading, grade_notebook
 
 
 class Refused(RuntimeError):
@@ -144,7 +143,8 @@ def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=Fa
     for notebook in spec.notebooks.values():
         notebook.ref                                  # run the solution once, before the threads
 
-    # 1. Read every file and grade in parallel: one sandbox (and uid) per worker.
+    # Read and grade in parallel (one sandbox, and uid, per worker); record each student in the
+    # gradebook as soon as their notebooks are graded, so an interrupted batch keeps what it did.
     tasks = [(s, n) for s in found for n in spec.notebooks]
     boxes = [sandbox.Sandbox(k, plugin.limits(), unsafe=unsafe or not plugin.sandbox)
              for k in range(jobs)]
@@ -170,41 +170,40 @@ def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=Fa
         with ThreadPoolExecutor(jobs) as pool:
             for (student, name), graded in pool.map(work, tasks):
                 results[student, name] = graded
+                if all((student, n) in results for n in spec.notebooks):
+                    record(config, coursedir, assignment, student,
+                           {n: results[student, n] for n in spec.notebooks})
     finally:
         for box in boxes:
             box.close()
     seconds = time.monotonic() - start
-
-    # 2. Clean copies for nbgrader to read (it cannot read a broken file), then its Autograde.
-    shadow = root / SHADOW
-    shutil.rmtree(shadow, ignore_errors=True)
-    for student in found:
-        folder = shadow / student / assignment
-        folder.mkdir(parents=True)
-        stamp = submitted / student / assignment / "timestamp.txt"
-        if stamp.exists():
-            shutil.copy(stamp, folder / "timestamp.txt")
-        for name in spec.notebooks:
-            if (student, name) in results:
-                nbformat.write(submission.prepare(spec.notebooks[name].release, {}),
-                               folder / f"{name}.ipynb")
-                PRECOMPUTED[assignment, name, student] = results[student, name]
-    config.CourseDirectory.submitted_directory = str(SHADOW)
-    config.CourseDirectory.assignment_id = assignment
-    config.CourseDirectory.student_id = "*"
-    recorder = Autograde(coursedir=CourseDirectory(config=config), config=config)
-    recorder.force = True
-    try:
-        recorder.start()
-    except Exception as error:
-        out(f"nbgrader's Autograde reported: {error}")
-    finally:
-        for key in [k for k in PRECOMPUTED if k[0] == assignment]:
-            PRECOMPUTED.pop(key, None)
-        shutil.rmtree(shadow, ignore_errors=True)
-    # The autograded copy keeps the student's own timestamp (for the completeness check).
     _report(root, coursedir, assignment, found, spec, results, seconds, out)
     return results
+
+
+def record(config, coursedir, assignment, student, notebooks):
+    """Write what nbgrader autograde writes for one student's graded notebooks: the student and
+    submission rows, autograded/<student>/<assignment>/ (the notebooks and timestamp.txt), and
+    the grades and comments, with nbgrader's own SaveAutoGrades and AssignLatePenalties."""
+    source = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+    destination = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+    timestamp = coursedir.get_existing_timestamp(str(source))
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
+        gradebook.update_or_create_student(student)
+        if timestamp:
+            gradebook.update_or_create_submission(assignment, student, timestamp=timestamp)
+        else:
+            gradebook.update_or_create_submission(assignment, student)
+    shutil.rmtree(destination, ignore_errors=True)
+    destination.mkdir(parents=True)
+    for name, notebook in notebooks.items():
+        resources = ResourcesDict(nbgrader={"notebook": name, "assignment": assignment,
+                                            "student": student, "db_url": coursedir.db_url})
+        for step in (LimitOutput, SaveAutoGrades, AssignLatePenalties):
+            notebook, resources = step(config=config).preprocess(notebook, resources)
+        nbformat.write(notebook, destination / f"{name}.ipynb")
+    if (source / "timestamp.txt").exists():      # last: its presence marks the record complete
+        shutil.copy(source / "timestamp.txt", destination / "timestamp.txt")
 
 
 def _report(root, coursedir, assignment, students, spec, results, seconds, out):

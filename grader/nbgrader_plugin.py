@@ -6,11 +6,9 @@ the gradebook, and afterwards SaveAutoGrades records the scores; between the two
 preprocessor grades the notebook with grader.engine and returns the release with the student's
 answers and the results as outputs (an error output in exactly the test cells that lost points).
 
-``python -m grader autograde`` grades a whole batch in parallel first and leaves the results in
-PRECOMPUTED, where this preprocessor finds them.
+``python -m grader autograde`` (grader.cli) grades with the same function, grade_notebook, two
+submissions at a time, and records them with the same nbgrader steps.
 """
-import threading
-
 import nbformat
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -18,8 +16,6 @@ from traitlets import Bool, Float, Int
 
 from grader import assignment as assignments, engine, sandbox, submission
 
-PRECOMPUTED = {}         # (assignment, notebook, student) -> graded notebook
-_LOCK = threading.Lock()
 
 
 class SandboxedGrading(NbGraderPreprocessor):
@@ -41,20 +37,17 @@ class SandboxedGrading(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        key = (info["assignment"], info["notebook"], info["student"])
-        with _LOCK:
-            done = PRECOMPUTED.pop(key, None)
-        if done is not None:
-            return done, resources
         course = CourseDirectory(config=self.config)
-        spec = assignments.load(course.root, info["assignment"], course.source_directory,
-                                course.release_directory).notebooks[info["notebook"]]
-        return grade_notebook(spec, assignments.load(course.root, info["assignment"],
-                                                      course.source_directory,
-                                                      course.release_directory),
-                              nbformat.writes(nb).encode(), info["student"],
-                              sandbox.Sandbox(0, self.limits(), unsafe=not self.sandbox),
-                              self.timeouts(), self.log), resources
+        assignment = assignments.load(course.root, info["assignment"], course.source_directory,
+                                      course.release_directory)
+        box = sandbox.Sandbox(0, self.limits(), unsafe=not self.sandbox)
+        try:
+            graded = grade_notebook(assignment.notebooks[info["notebook"]], assignment,
+                                    nbformat.writes(nb).encode(), info["student"], box,
+                                    self.timeouts(), self.log)
+        finally:
+            box.close()
+        return graded, resources
 
 
 def grade_notebook(spec, assignment, data, student, box, timeouts, log=None):

@@ -147,7 +147,7 @@ CASES = [
          reason="NotImplementedError", untouched=True),
     # --- tests the student cannot subvert -----------------------------------------------------
     Case("allclose_patched", "a wrong step, with numpy's comparisons made to always agree",
-         answers={"rnn_step": WRONG_STEP + code("""
+         answers={"rnn_step": WRONG_STEP + "\n\n" + code("""
 
              import numpy, numpy.testing
              numpy.allclose = lambda *a, **k: True
@@ -155,23 +155,23 @@ CASES = [
              numpy.testing.assert_allclose = lambda *a, **k: None
              """)}, zero=("test_rnn_step",), reason="rnn_step(params, x, h_prev)"),
     Case("assert_close_patched", "a wrong step, with the course's assert_close made a no-op",
-         answers={"rnn_step": WRONG_STEP + code("""
+         answers={"rnn_step": WRONG_STEP + "\n\n" + code("""
 
              import rnncore.testing
              rnncore.testing.assert_close = assert_close = lambda *a, **k: None
              """)}, zero=("test_rnn_step",), reason="differs"),
     Case("input_transformer", "a wrong step, with an IPython input transformer that blanks "
-         "every later cell", answers={"rnn_step": WRONG_STEP + code("""
+         "every later cell", answers={"rnn_step": WRONG_STEP + "\n\n" + code("""
 
              get_ipython().input_transformers_cleanup.append(lambda lines: [])
              """)}, zero=("test_rnn_step",), reason="differs"),
     Case("input_transformer_correct", "correct answers and the same transformer",
-         answers={"rnn_step": SOL["rnn_step"] + code("""
+         answers={"rnn_step": SOL["rnn_step"] + "\n\n" + code("""
 
              get_ipython().input_transformers_cleanup.append(lambda lines: [])
              """)}),
     Case("startup_file", "a wrong step, plus an IPython startup file that patches numpy",
-         answers={"rnn_step": WRONG_STEP + code("""
+         answers={"rnn_step": WRONG_STEP + "\n\n" + code("""
 
              import os
              folder = os.path.expanduser("~/.ipython/profile_default/startup")
@@ -179,7 +179,7 @@ CASES = [
              open(os.path.join(folder, "00.py"), "w").write("import numpy; numpy.allclose = lambda *a, **k: True")
              """)}, zero=("test_rnn_step",), reason="differs"),
     Case("exception_handlers", "a wrong step, with custom exception handlers that swallow errors",
-         answers={"rnn_step": WRONG_STEP + code("""
+         answers={"rnn_step": WRONG_STEP + "\n\n" + code("""
 
              import sys
              sys.excepthook = lambda *a: None
@@ -201,7 +201,7 @@ CASES = [
                      raise RuntimeError("no solution to copy")
              """)}, zero=("test_rnn_step",), reason="no solution to copy"),
     Case("writes_gradebook", "tries to overwrite the gradebook and autograded/; correct answers",
-         answers={"output_layer": SOL["output_layer"] + code("""
+         answers={"output_layer": SOL["output_layer"] + "\n\n" + code("""
 
              for path in ["COURSE/gradebook.db", "COURSE/autograded/solution/x.txt", "/tmp/x", "/etc/x"]:
                  try:
@@ -211,7 +211,7 @@ CASES = [
                      print("cannot write", path, type(error).__name__)
              """)}),
     Case("leaves_processes", "starts processes meant to change grades after grading ended",
-         answers={"output_layer": SOL["output_layer"] + code("""
+         answers={"output_layer": SOL["output_layer"] + "\n\n" + code("""
 
              import subprocess, sys
              script = "import time\\nwhile True:\\n    time.sleep(0.2)\\n    try: open('COURSE/gradebook.db', 'w').write('late')\\n    except OSError: pass"
@@ -219,13 +219,13 @@ CASES = [
              subprocess.Popen(["sleep", "600"], start_new_session=True)
              """)}),
     Case("thread_left_running", "a non-daemon thread that never ends; correct answers",
-         answers={"output_layer": SOL["output_layer"] + code("""
+         answers={"output_layer": SOL["output_layer"] + "\n\n" + code("""
 
              import threading, time
              threading.Thread(target=lambda: [time.sleep(1) for _ in iter(int, 1)]).start()
              """)}),
     Case("network", "tries the network; correct answers",
-         answers={"output_layer": SOL["output_layer"] + code("""
+         answers={"output_layer": SOL["output_layer"] + "\n\n" + code("""
 
              import socket
              try:
@@ -288,7 +288,7 @@ CASES = [
                      os.fork()
              """)}, zero=("test_output_layer",)),
     Case("os_exit_cell", "os._exit after defining rnn_forward",
-         answers={"rnn_forward": SOL["rnn_forward"] + "\nimport os\nos._exit(0)\n"},
+         answers={"rnn_forward": SOL["rnn_forward"] + "\n\nimport os\nos._exit(0)\n"},
          zero=("test_rnn_forward",), reason="not defined"),
     Case("os_exit_call", "os._exit inside the function", answers={"rnn_step": code("""
              import os
