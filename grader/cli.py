@@ -14,6 +14,7 @@ grade yet (new, resubmitted, or cut short by an interrupted run) and leaves the 
 """
 import argparse
 import csv
+import os
 import shutil
 import sqlite3
 import sys
@@ -204,6 +205,19 @@ def record(config, coursedir, assignment, student, notebooks):
         nbformat.write(notebook, destination / f"{name}.ipynb")
     if (source / "timestamp.txt").exists():      # last: its presence marks the record complete
         shutil.copy(source / "timestamp.txt", destination / "timestamp.txt")
+    hand_back(destination.parent, coursedir.db_url)
+
+
+def hand_back(*paths):
+    """Under sudo, give what the grader wrote back to the user who ran sudo."""
+    uid, gid = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
+    if os.geteuid() != 0 or not uid:
+        return
+    for path in paths:
+        path = Path(str(path).removeprefix("sqlite:///"))
+        if path.exists():
+            for item in [path, *(path.rglob("*") if path.is_dir() else [])]:
+                os.chown(item, int(uid), int(gid or uid))
 
 
 def _report(root, coursedir, assignment, students, spec, results, seconds, out):
@@ -219,6 +233,7 @@ def _report(root, coursedir, assignment, students, spec, results, seconds, out):
     report = root / ".grader" / f"{assignment}-report.csv"
     with open(report, "w", newline="") as f:
         csv.writer(f).writerows([["student", "notebook", "test", "score", "max", "reason"], *rows])
+    hand_back(report)
     totals = {}
     for student, _, _, score, top, _ in rows:
         got, most = totals.get(student, (0, 0))

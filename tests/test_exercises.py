@@ -394,6 +394,8 @@ def test_release_has_no_solution_code_and_no_hidden_tests(assignment):
         leaks += [f"{grade_id}: {line!r}" for line in
                   sorted(significant(cell.source.split("\n")) & secret)]
     assert not leaks, f"exercises/{assignment} leaks:\n" + "\n".join(leaks)
+    # ... and the grader's trusted questions stay behind, here and in a fresh generate_assignment.
+    assert not (ROOT / "exercises" / assignment / "grading.py").exists()
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
