@@ -30,19 +30,19 @@ def encode(value):
     arrays = {}
 
     def enc(x):
-        if x is None or isinstance(x, (bool, str)):
-            return x
-        if isinstance(x, int):
-            return {"int": str(x)}                      # JSON would round big integers
-        if isinstance(x, float):
-            return {"float": repr(x)}                   # nan and inf, exactly
-        if isinstance(x, (np.ndarray, np.generic)):
+        if isinstance(x, (np.ndarray, np.generic)):     # first: np.float64 is a float too
             a = np.asarray(x)
             if a.dtype.hasobject or a.dtype.kind == "V":
                 raise WireError(f"cannot send an array of dtype {a.dtype}")
             name = f"a{len(arrays)}"
             arrays[name] = a
             return {"array": name, "scalar": isinstance(x, np.generic)}
+        if x is None or isinstance(x, (bool, str)):
+            return x
+        if isinstance(x, int):
+            return {"int": str(x)}                      # JSON would round big integers
+        if isinstance(x, float):
+            return {"float": repr(float(x))}            # nan and inf, exactly
         if isinstance(x, list):
             return [enc(v) for v in x]
         if isinstance(x, tuple):
