@@ -14,7 +14,9 @@ Each graded test cell of a solutions notebook (grade_id ``test_<answer>``) has o
 
 ``student.<name>(...)`` calls the submission's function in its sandbox: the arguments go in, and
 the result comes back, as plain data (see grader.wire). ``student.value(name)`` reads a global
-variable. ``ref`` holds the names the solutions notebook defines, run in the grader's own
+variable; ``student.using(helper="rnncore.module:function")`` and ``student.arguments_after()``
+are described in grader.engine.Student; ``library("rnncore.module:function")`` passes a library
+function as an argument. ``ref`` holds the names the solutions notebook defines, run in the grader's own
 process. ``rng`` is a ``np.random.Generator`` seeded per submission from a secret of the course:
 the inputs are hidden, differ between students, and are the same when a batch is graded again.
 
@@ -25,6 +27,8 @@ such). The messages are what the student reads in their feedback: they name the 
 place, never the hidden inputs.
 """
 import numpy as np
+
+from grader.wire import Library as library      # library("rnncore.rnn:forward"): a function argument
 
 QUESTIONS = {}       # filled while a grading.py is imported: grade_id -> function
 
@@ -105,4 +109,4 @@ def _close(got, want, where, rtol, atol):
         place = f" at index {index}" if index else ""
         raise CheckFailed(f"{where} differs from the expected value{place} "
                           f"({int(bad.sum())} of {bad.size} entries wrong; largest error "
-                          f"{worst:.3g}, tolerance rtol={rtol:g}, atol={atol:g})")
+                          f"{worst:.3g}, tolerance rtol={np.max(rtol):g}, atol={np.max(atol):g})")

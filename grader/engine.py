@@ -169,15 +169,16 @@ class Session:
                                              "error": f"Grading stopped this cell: {failure}."})
                 break
 
-    def call(self, op, name, args=(), kwargs=None, using=None):
+    def call(self, op, name, args=(), kwargs=None, using=None, arguments_after=False):
         """The value of the student's name(*args, **kwargs) (op "call") or of name ("value");
-        using: {name: "module:attribute"} replaced in the student's namespace during the call."""
+        using: {name: "module:attribute"} replaced in the student's namespace during the call;
+        arguments_after: return (value, args, kwargs) as they are after the call."""
         what = f"{name}(...)" if op == "call" else name
         self.ensure()
         try:
             reply = self._request({"op": op, "name": name, "args": list(args),
-                                   "kwargs": dict(kwargs or {}), "using": dict(using or {})},
-                                  self.timeouts.call)
+                                   "kwargs": dict(kwargs or {}), "using": dict(using or {}),
+                                   "arguments_after": arguments_after}, self.timeouts.call)
         except _Timeout:
             self.kill()
             raise StudentError(f"{what} did not return within {self.timeouts.call:g} s") from None
@@ -195,23 +196,34 @@ class Session:
 
 
 class Student:
-    """The submission, as the questions see it: student.f(...) calls f in the sandbox,
-    student.value("x") reads its global x, and student.using(f="rnncore.rnn:step").g(...)
-    calls g while the student's f is replaced by the library's (to test g on its own)."""
+    """The submission, as the questions see it:
 
-    def __init__(self, session, using=None):
-        self._session, self._using = session, dict(using or {})
+    student.f(...)                                calls f in the sandbox, returns its result;
+    student.value("x")                            reads its global x;
+    student.using(f="rnncore.rnn:step").g(...)    calls g while the student's f is the library's
+                                                  (to test g on its own);
+    student.arguments_after().f(a, b)             returns (result, [a, b], {}) with a and b as
+                                                  the call left them (did it write into them?).
+
+    A library function is passed as an argument with grader.checks.library("module:name")."""
+
+    def __init__(self, session, using=None, arguments_after=False):
+        self._session, self._using, self._after = session, dict(using or {}), arguments_after
 
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
-        return lambda *args, **kwargs: self._session.call("call", name, args, kwargs, self._using)
+        return lambda *args, **kwargs: self._session.call("call", name, args, kwargs,
+                                                          self._using, self._after)
 
     def value(self, name):
         return self._session.call("value", name)
 
     def using(self, **names):
-        return Student(self._session, {**self._using, **names})
+        return Student(self._session, {**self._using, **names}, self._after)
+
+    def arguments_after(self):
+        return Student(self._session, self._using, True)
 
 
 @dataclass

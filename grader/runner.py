@@ -8,7 +8,8 @@ Requests (see grader.wire), each answered by one reply:
 
     {"op": "exec", "code": str, "label": str}  -> {"status": "ok" | "error", "error": str,
                                                     "output": str}
-    {"op": "call", "name": str, "args": list, "kwargs": dict, "using": {name: "module:attr"}}
+    {"op": "call", "name": str, "args": list, "kwargs": dict, "using": {name: "module:attr"},
+     "arguments_after": bool}
                                                 -> {"status": "ok", "value": ...} or error
     {"op": "value", "name": str}                -> {"status": "ok", "value": ...} or error
 
@@ -81,7 +82,7 @@ def main():
             # answer on the channel.
             os._exit(0)
         try:
-            request = wire.receive(channel_in, _read_exactly)
+            request = wire.receive(channel_in, _read_exactly, functions=True)
         except EOFError:
             os._exit(0)                   # threads the submission left running end here too
         op = request.get("op")
@@ -120,7 +121,10 @@ def main():
                             module, _, attribute = target.partition(":")
                             saved[name] = namespace.get(name)
                             namespace[name] = getattr(importlib.import_module(module), attribute)
-                        value = function(*request.get("args", []), **request.get("kwargs", {}))
+                        args, kwargs = request.get("args", []), request.get("kwargs", {})
+                        value = function(*args, **kwargs)
+                        if request.get("arguments_after"):   # what the call did to its arguments
+                            value = (value, list(args), dict(kwargs))
                         reply = {"status": "ok", "value": value}
                     except BaseException as error:
                         reply = {"status": "error", "error": _error_text(error, "")}

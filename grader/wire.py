@@ -7,8 +7,9 @@ hold numbers, text and arrays but never code: whatever the submission writes, th
 ever reads data from it.
 
 Values that travel: None, bool, int, float, str, numpy arrays and scalars (not of dtype object),
-lists, tuples, dicts with str keys, and ``np.random.Generator`` (sent as its bit generator's
-state, so both sides draw the same numbers).
+lists, tuples, dicts with str keys, ``np.random.Generator`` (sent as its bit generator's state, so
+both sides draw the same numbers), and, towards the sandbox only, ``Library("module:attribute")``
+(a library function as an argument).
 """
 import io
 import json
@@ -23,6 +24,23 @@ _HEADER = struct.Struct(">I")
 
 class WireError(ValueError):
     """A value that cannot travel, or bytes that are not a message."""
+
+
+class Library:
+    """A function of the installed libraries, named "module:attribute", as an argument: the
+    sandbox's side imports it (to test e.g. a student's wrapper with rnncore's cell). The
+    grader's side never imports anything it receives: there it stays this inert name."""
+
+    def __init__(self, target):
+        self.target = str(target)
+
+    def __repr__(self):
+        return f"Library({self.target!r})"
+
+    def resolve(self):
+        import importlib
+        module, _, attribute = self.target.partition(":")
+        return getattr(importlib.import_module(module), attribute)
 
 
 def encode(value):
@@ -53,6 +71,8 @@ def encode(value):
             return {"dict": [[k, enc(v)] for k, v in x.items()]}
         if isinstance(x, np.random.Generator):
             return {"generator": enc(x.bit_generator.state)}
+        if isinstance(x, Library):
+            return {"library": x.target}
         raise WireError(f"cannot send a value of type {type(x).__name__}")
 
     meta = json.dumps(enc(value))
@@ -62,8 +82,9 @@ def encode(value):
     return _HEADER.pack(len(body)) + body
 
 
-def decode(body):
-    """The value in a message's body (the bytes after its length)."""
+def decode(body, functions=False):
+    """The value in a message's body (the bytes after its length). Library names become the
+    functions they name only with functions=True (the sandbox's side)."""
     try:
         with np.load(io.BytesIO(body), allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
@@ -88,6 +109,9 @@ def decode(body):
                 return tuple(dec(v) for v in x["tuple"])
             if "dict" in x:
                 return {str(k): dec(v) for k, v in x["dict"]}
+            if "library" in x:
+                named = Library(x["library"])
+                return named.resolve() if functions else named
             if "generator" in x:
                 state = dec(x["generator"])
                 bit_generator = getattr(np.random, str(state["bit_generator"]))()
@@ -111,9 +135,9 @@ def send(fd, value):
         view = view[os.write(fd, view):]
 
 
-def receive(fd, read_exactly):
+def receive(fd, read_exactly, functions=False):
     """One value from fd; read_exactly(fd, n) returns n bytes or raises (EOF, timeout)."""
     (length,) = _HEADER.unpack(read_exactly(fd, _HEADER.size))
     if length > MAX_MESSAGE:
         raise WireError(f"message of {length} bytes refused (limit {MAX_MESSAGE})")
-    return decode(read_exactly(fd, length))
+    return decode(read_exactly(fd, length), functions)

@@ -1,0 +1,309 @@
+"""Trusted questions of chapter 2's assignment: what each test cell's points are awarded for.
+
+Each question calls the student's function in the sandbox on hidden inputs drawn from rng (other
+shapes, scales, temperatures and bit sequences than the visible tests) and compares the result
+with the solution's, or, for sampling and the hand-set weights, checks the behaviour: the
+frequencies of the samples, and the sign of the RNN's output run by the library on every step.
+
+Checking that a function leaves its arguments alone needs the arguments as they are after the
+call, which the grader's calls do not return: _call_keeping_args defines a small trusted helper
+in the submission's run that calls the student's function and returns (result, arguments).
+The helper goes in through the session's exec request (Session._request), which the
+grader does not offer questions publicly yet; it runs only this module's code.
+"""
+import numpy as np
+
+from grader.checks import StudentError, expect, expect_close, question
+from rnncore import output, rnn
+
+TOL = dict(rtol=1e-4, atol=1e-5)
+
+_HELPERS = '''
+def grading_helper_call_keeping_args(name, *args):
+    """The student's name(*args), and args as they are after the call."""
+    return globals()[name](*args), args
+'''
+
+
+def _prepare(student, code):
+    """Run the grader's own code (trusted helpers, no student code) in the submission's run."""
+    session = student._session
+    session.ensure()
+    try:
+        reply = session._request({"op": "exec", "code": code, "label": "grading helpers"},
+                                 session.timeouts.call)
+    except Exception as error:                      # the run died or hung: it is the submission's
+        session.kill()
+        raise StudentError(f"the grader could not prepare its check ({type(error).__name__}): "
+                           f"did an earlier call break the run?") from None
+    if reply.get("status") != "ok":
+        raise StudentError(f"the grader could not prepare its check: {reply.get('error', '')}")
+
+
+def _call_keeping_args(student, name, *args):
+    """(student.name(*args), the arguments after that call, as the student's function left them)."""
+    _prepare(student, _HELPERS)
+    try:
+        got = student.grading_helper_call_keeping_args(name, *args)
+    except StudentError as error:                   # name the student's function, not the helper
+        raise StudentError(str(error).replace("grading_helper_call_keeping_args", name)) from None
+    expect(isinstance(got, (tuple, list)) and len(got) == 2,
+           f"{name} could not be called by the grader")
+    return got
+
+
+# --- sequence_cross_entropy ----------------------------------------------------------------------
+
+CE_HINT = ("L is the MEAN over all T*B positions of -log p(target), with p the softmax over the "
+           "last axis (the V classes)")
+
+
+@question("test_sequence_cross_entropy")
+def sequence_cross_entropy(student, ref, rng):
+    cases = [((5, 3, 7), 1.0), ((1, 1, 2), 3.0), ((12, 4, 94), 2.0), ((3, 2, 50), 300.0),
+             ((6, 5, 4), 30.0), ((2, 7, 3), 1000.0),
+             ((int(rng.integers(2, 9)), int(rng.integers(1, 6)), int(rng.integers(2, 30))), 5.0)]
+    for (T, B, V), scale in cases:
+        logits = scale * rng.normal(size=(T, B, V))
+        targets = rng.integers(0, V, size=(T, B))
+        where = f"(T={T}, B={B}, V={V}, logits of size ~{scale:g})"
+        want = ref.sequence_cross_entropy(logits, targets)
+        got, (logits_after, _) = _call_keeping_args(student, "sequence_cross_entropy",
+                                                    logits, targets)
+        expect_close(got, want, f"sequence_cross_entropy(logits, targets) {where}", **TOL,
+                     hint=CE_HINT + "; for large logits, subtract each position's maximum "
+                                    "before np.exp")
+        expect_close(logits_after, logits, f"logits after sequence_cross_entropy(logits, "
+                     f"targets) {where}", rtol=0, atol=0,
+                     hint="do not modify logits in place (e.g. logits -= m): compute logits - m")
+        # the same in float32, with int32 targets
+        expect_close(student.sequence_cross_entropy(logits.astype(np.float32),
+                                                    targets.astype(np.int32)),
+                     want, f"sequence_cross_entropy(logits, targets) for float32 logits and "
+                           f"int32 targets {where}",
+                     rtol=1e-4, atol=1e-4 * max(1.0, scale), hint=CE_HINT)
+
+    # Uniform predictions cost ln V per position, whatever the targets.
+    T, B, V = int(rng.integers(1, 8)), int(rng.integers(1, 5)), int(rng.integers(2, 120))
+    expect_close(student.sequence_cross_entropy(np.full((T, B, V), float(rng.normal())),
+                                                rng.integers(0, V, size=(T, B))),
+                 float(np.log(V)), f"sequence_cross_entropy for uniform logits (T={T}, B={B}, "
+                                   f"V={V})", **TOL,
+                 hint="uniform logits give p = 1/V everywhere, so L = ln V")
+
+    # L is a mean: repeating the sequences along time does not change it.
+    logits, targets = rng.normal(size=(4, 2, 5)), rng.integers(0, 5, size=(4, 2))
+    expect_close(student.sequence_cross_entropy(np.concatenate([logits] * 5),
+                                                np.concatenate([targets] * 5)),
+                 ref.sequence_cross_entropy(logits, targets),
+                 "sequence_cross_entropy for sequences repeated 5 times along time (T=20, B=2, "
+                 "V=5)", **TOL, hint="L is a mean, not a sum: repeating the data must not "
+                                     "change it")
+
+
+# --- perplexity ----------------------------------------------------------------------------------
+
+@question("test_perplexity")
+def perplexity(student, ref, rng):
+    # The student's perplexity with the library's cross-entropy, so that a wrong
+    # sequence_cross_entropy costs only its own points (as in the visible tests).
+    own = student.using(sequence_cross_entropy="rnncore.losses:softmax_cross_entropy")
+    hint = "the perplexity is exp(L), the exponential of the MEAN cross-entropy in nats"
+    for (T, B, V), scale in [((4, 3, 6), 1.0), ((2000, 2, 94), 0.5), ((1, 1, 3), 2.0),
+                             ((500, 8, 20), 3.0), ((3, 2, 5), 0.0)]:
+        logits = scale * rng.normal(size=(T, B, V))
+        targets = rng.integers(0, V, size=(T, B))
+        expect_close(own.perplexity(logits, targets), ref.perplexity(logits, targets),
+                     f"perplexity(logits, targets) for T={T}, B={B}, V={V}"
+                     + (" (uniform logits)" if scale == 0 else ""), **TOL,
+                     hint=hint + ": the geometric mean of 1/p, not the arithmetic mean; for long "
+                                 "sequences a product of probabilities underflows to 0, so go "
+                                 "through the mean log-probability instead")
+    # A model that is certain and right has perplexity 1.
+    targets = rng.integers(0, 7, size=(5, 3))
+    certain = 50.0 * (targets[..., None] == np.arange(7))
+    expect_close(own.perplexity(certain, targets), 1.0,
+                 "perplexity of a certain, right model (T=5, B=3, V=7)", **TOL, hint=hint)
+
+
+# --- sample --------------------------------------------------------------------------------------
+
+def _generator(rng):
+    return np.random.default_rng(int(rng.integers(2**63)))
+
+
+def _sample(student, logits, temperature, generator, where):
+    """The student's sample(), checked to be integers of shape (B,) in [0, V)."""
+    ids = student.sample(logits, temperature, generator)
+    B, V = logits.shape
+    ids_array = np.asarray(ids) if isinstance(ids, (np.ndarray, list, tuple)) else None
+    expect(ids_array is not None and ids_array.shape == (B,) and ids_array.dtype.kind in "iu",
+           f"sample(logits, temperature, rng) for logits of shape ({B}, {V}) ({where}) should "
+           f"return integers of shape (B,) = ({B},), not "
+           + (f"{ids_array.dtype} of shape {ids_array.shape}" if ids_array is not None
+              else f"a {type(ids).__name__}") + ". Hint: one class index per row of logits")
+    expect(ids_array.min() >= 0 and ids_array.max() < V,
+           f"sample returned classes outside [0, V) = [0, {V}) ({where}). Hint: classes are "
+           f"0-based")
+    return ids_array
+
+
+def _p_at(row, temperature):
+    """softmax(row / temperature), as p ** (1 / temperature) renormalised; -inf gives 0."""
+    p = np.exp(row - row.max())
+    q = (p / p.sum()) ** (1.0 / temperature)
+    return q / q.sum()
+
+
+def _check_frequencies(ids, p, where):
+    """Each class's frequency against its probability, within 6 standard errors (a correct
+    sampler is that far off for a given class about once in 500 million runs; the mistakes looked
+    for are off by 20 or more), plus 5 draws for classes of tiny but nonzero probability. A class
+    of probability 0 must never be drawn."""
+    n = len(ids)
+    frequencies = np.bincount(ids, minlength=len(p)) / n
+    error = np.sqrt(p * (1 - p) / n)
+    bad = np.abs(frequencies - p) > 6 * error + np.where(p > 0, 5.0 / n, 0.0)
+    if bad.any():
+        v = int(np.argmax(bad))
+        how = ("drawn although its probability is 0" if p[v] == 0 else
+               f"drawn {'more' if frequencies[v] > p[v] else 'less'} often than its probability "
+               f"allows ({abs(frequencies[v] - p[v]) / error[v]:.0f} standard errors off)")
+        expect(False, f"over {n} draws of sample {where}, class {v} of {len(p)} was {how}. "
+                      f"Hint: sample from softmax(logits / temperature): divide the logits by "
+                      f"the temperature (not multiply), then take the softmax of each row")
+
+
+@question("test_sample")
+def sample(student, ref, rng):
+    n = 10_000
+    # Temperature 0 is the argmax of each row.
+    B, V = int(rng.integers(3, 40)), int(rng.integers(2, 30))
+    logits = rng.normal(size=(B, V))
+    for temperature in (0, 0.0):
+        ids = _sample(student, logits, temperature, _generator(rng), f"temperature {temperature}")
+        expect_close(ids, np.argmax(logits, axis=-1), f"the classes drawn at temperature "
+                     f"{temperature} (B={B}, V={V})", rtol=0, atol=0,
+                     hint="temperature 0 means greedy decoding: the argmax of each row")
+
+    # Over 10,000 draws, the frequencies follow softmax(logits / temperature); three different
+    # rows interleaved in one batch, each its own distribution.
+    for V, temperature in [(2, 0.3), (10, 1.5), (50, 5.0), (7, 1.0),
+                           (int(rng.integers(3, 12)), float(rng.uniform(0.2, 0.8)))]:
+        rows = 2.0 * rng.normal(size=(3, V))
+        ids = _sample(student, np.tile(rows, (n, 1)), temperature, _generator(rng),
+                      f"V={V}, temperature {temperature:.3g}")
+        for r in range(3):
+            _check_frequencies(ids[r::3], _p_at(rows[r], temperature),
+                               f"from row {r} of a batch of three distributions (V={V}, "
+                               f"temperature {temperature:.3g})")
+
+    # Near zero temperature: the argmax, and no overflow. Each row is a shuffle of 0, 1, ..., 11,
+    # so the best class leads by 1 and logits / 0.01 reach 1100 (np.exp(1100.0) is inf).
+    logits = np.argsort(rng.random((300, 12)), axis=1).astype(float)
+    for temperature in [0.01, 0.0]:
+        ids = _sample(student, logits, temperature, _generator(rng), f"temperature {temperature}")
+        expect_close(ids, np.argmax(logits, axis=-1), f"the classes drawn at temperature "
+                     f"{temperature} (B=300, V=12, the best logit ahead by 1)", rtol=0, atol=0,
+                     hint="as the temperature goes to 0 the largest logit takes all the "
+                          "probability; subtract each row's maximum before np.exp so that "
+                          "logits / temperature cannot overflow")
+
+    # Huge logits: only their differences matter.
+    row = 1000.0 + rng.normal(size=4)
+    ids = _sample(student, np.tile(row, (n, 1)), 1.0, _generator(rng), "logits near 1000")
+    _check_frequencies(ids, _p_at(row, 1.0), "for logits near 1000 (temperature 1)")
+
+    # A class with a logit of -inf has probability 0 and must never be drawn.
+    row = rng.normal(size=5)
+    row[rng.permutation(5)[:2]] = -np.inf
+    temperature = float(rng.uniform(0.5, 3.0))
+    ids = _sample(student, np.tile(row, (2000, 1)), temperature, _generator(rng),
+                  "logits with -inf")
+    _check_frequencies(ids, _p_at(row, temperature),
+                       f"when two of five logits are -inf (temperature {temperature:.3g})")
+
+    # Randomness comes from rng only: equal generators give equal samples, others others.
+    logits = rng.normal(size=(200, 6))
+    seed = int(rng.integers(2**63))
+    first = _sample(student, logits, 1.0, np.random.default_rng(seed), "a given rng")
+    again = _sample(student, logits, 1.0, np.random.default_rng(seed), "an equal rng")
+    other = _sample(student, logits, 1.0, np.random.default_rng(seed + 1), "another rng")
+    hint = ("take every random number from the rng you are given (rng.random, rng.choice, ...), "
+            "not from np.random.* or a new generator")
+    expect_close(again, first, "the samples of a second call of sample with an equal rng "
+                               "(B=200, V=6)", rtol=0, atol=0, hint=hint)
+    expect(not np.array_equal(first, other),
+           f"sample gave the same 200 samples for two different rngs. Hint: {hint}")
+
+
+# --- first_bit_params ----------------------------------------------------------------------------
+
+SHAPES = {"W_x": "(1, H)", "W_h": "(H, H)", "b_h": "(H,)", "W_y": "(H, 1)", "b_y": "(1,)"}
+
+
+def _checked_params(params):
+    expect(isinstance(params, dict) and set(params) == set(SHAPES),
+           f"first_bit_params() should return a dict with the keys {sorted(SHAPES)}, got "
+           + (f"the keys {sorted(params)}" if isinstance(params, dict)
+              else f"a {type(params).__name__}")
+           + ". Hint: W_x, W_h, b_h for the recurrent layer, W_y, b_y for the output")
+    arrays = {}
+    for name, value in params.items():
+        try:
+            arrays[name] = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            expect(False, f"first_bit_params()[{name!r}] is not an array of numbers")
+    H = arrays["W_h"].shape[0] if arrays["W_h"].ndim == 2 else -1
+    expected = {"W_x": (1, H), "W_h": (H, H), "b_h": (H,), "W_y": (H, 1), "b_y": (1,)}
+    for name, shape in expected.items():
+        expect(arrays[name].shape == shape and 1 <= H <= 16,
+               f"first_bit_params()[{name!r}] has shape {arrays[name].shape}, expected "
+               f"{SHAPES[name]} with 1 <= H <= 16 (H = {H} from W_h). Hint: the shapes of "
+               f"rnncore, row vectors times weights")
+        expect(np.all(np.isfinite(arrays[name])),
+               f"first_bit_params()[{name!r}] holds NaN or inf. Hint: use finite weights")
+    return arrays
+
+
+def _check_first_bit(params, bits, what):
+    """Run the RNN (the library's) on bits (T, B) of 0s and 1s and check the sign of y_t at every
+    step against the first bit."""
+    with np.errstate(all="ignore"):
+        hs, _ = rnn.forward(params, bits[..., None])                     # (T, B, H)
+        y = output.forward(params, hs)[..., 0]                           # (T, B)
+    wrong = np.sign(y) != np.where(bits[0] == 1, 1.0, -1.0)              # (T, B)
+    if wrong.any():
+        t, b = (int(i) for i in np.argwhere(wrong)[0])
+        first = int(bits[0, b])
+        expect(False, f"with the weights of first_bit_params(), y_t has the wrong sign at time "
+                      f"step {t} (counting from 0) of one of the {what}: the first bit is "
+                      f"{first}, so y_t should be {'> 0' if first else '< 0'} at every step. "
+                      f"Hint: at t = 0 only x W_x + b_h count (h_0 = 0) and must give the sign "
+                      f"of the first bit; later, h_(t-1) W_h must outweigh x_t W_x + b_h so "
+                      f"that no later input can change that sign")
+
+
+@question("test_first_bit_params")
+def first_bit_params(student, ref, rng):
+    params = _checked_params(student.first_bit_params())
+    # Every sequence of up to 10 bits.
+    for T in range(1, 11):
+        every = ((np.arange(2 ** T)[None, :] >> np.arange(T)[:, None]) & 1).astype(float)
+        _check_first_bit(params, every, f"{2 ** T} sequences of {T} bits (all of them)")
+    # Random sequences with few, half and many 1s, up to 1,000 steps.
+    for p_one in [0.05, 0.5, 0.95, float(rng.uniform(0.1, 0.9))]:
+        T = int(rng.integers(150, 400))
+        _check_first_bit(params, (rng.random((T, 500)) < p_one).astype(float),
+                         f"500 random sequences of {T} bits, each 1 with probability {p_one:.2g}")
+    # A first bit, then a long run of the other bit, or alternating, or random, 1,000 steps.
+    T = int(rng.integers(900, 1100))
+    columns = []
+    for first in [0, 1]:
+        alternating = np.arange(T - 1) % 2 == first
+        columns += [np.r_[first, np.full(T - 1, 1 - first)], np.r_[first, alternating],
+                    np.r_[first, np.full(T - 1, first)],
+                    np.r_[first, rng.random(T - 1) < rng.uniform(0.1, 0.9)]]
+    _check_first_bit(params, np.array(columns, dtype=float).T,
+                     f"sequences of {T} bits: a first bit, then the other bit, alternating "
+                     f"bits, the same bit or random bits")
