@@ -5,51 +5,23 @@ shapes, scales, temperatures and bit sequences than the visible tests) and compa
 with the solution's, or, for sampling and the hand-set weights, checks the behaviour: the
 frequencies of the samples, and the sign of the RNN's output run by the library on every step.
 
-Checking that a function leaves its arguments alone needs the arguments as they are after the
-call, which the grader's calls do not return: _call_keeping_args defines a small trusted helper
-in the submission's run that calls the student's function and returns (result, arguments).
-The helper goes in through the session's exec request (Session._request), which the
-grader does not offer questions publicly yet; it runs only this module's code.
+Whether sequence_cross_entropy leaves its logits alone is checked on the arguments as the call
+left them (student.arguments_after(), see grader.engine.Student).
 """
 import numpy as np
 
-from grader.checks import StudentError, expect, expect_close, question
+from grader.checks import expect, expect_close, question
 from rnncore import output, rnn
 
 TOL = dict(rtol=1e-4, atol=1e-5)
 
-_HELPERS = '''
-def grading_helper_call_keeping_args(name, *args):
-    """The student's name(*args), and args as they are after the call."""
-    return globals()[name](*args), args
-'''
-
-
-def _prepare(student, code):
-    """Run the grader's own code (trusted helpers, no student code) in the submission's run."""
-    session = student._session
-    session.ensure()
-    try:
-        reply = session._request({"op": "exec", "code": code, "label": "grading helpers"},
-                                 session.timeouts.call)
-    except Exception as error:                      # the run died or hung: it is the submission's
-        session.kill()
-        raise StudentError(f"the grader could not prepare its check ({type(error).__name__}): "
-                           f"did an earlier call break the run?") from None
-    if reply.get("status") != "ok":
-        raise StudentError(f"the grader could not prepare its check: {reply.get('error', '')}")
-
 
 def _call_keeping_args(student, name, *args):
     """(student.name(*args), the arguments after that call, as the student's function left them)."""
-    _prepare(student, _HELPERS)
-    try:
-        got = student.grading_helper_call_keeping_args(name, *args)
-    except StudentError as error:                   # name the student's function, not the helper
-        raise StudentError(str(error).replace("grading_helper_call_keeping_args", name)) from None
-    expect(isinstance(got, (tuple, list)) and len(got) == 2,
+    got = getattr(student.arguments_after(), name)(*args)
+    expect(isinstance(got, (tuple, list)) and len(got) == 3,
            f"{name} could not be called by the grader")
-    return got
+    return got[0], got[1]
 
 
 # --- sequence_cross_entropy ----------------------------------------------------------------------

@@ -5,42 +5,17 @@ shapes: D != H, D == H, B = 1, H = 1, S = 1, H_v != H; masks; large scores) and 
 result with the solution's, or with the library's where the hidden tests did (the bidirectional
 layer and attention).
 
-bidirectional takes a function, cell_forward, which cannot travel to the sandbox as data: a
-small trusted helper, defined in the submission's run by _prepare, calls the student's
-bidirectional with the library cell's forward (rnncore.rnn, gru or lstm) named by a string.
-The helper goes in through the session's exec request (Session._request), which the
-grader does not offer questions publicly yet; it runs only this module's code.
+bidirectional takes a function, cell_forward: the library cell's forward (rnncore.rnn, gru or
+lstm) is passed as library("rnncore.<cell>:forward"), which the sandbox's side receives as the
+function itself (see grader.checks).
 """
 import numpy as np
 
-from grader.checks import StudentError, expect, expect_close, question
+from grader.checks import expect, expect_close, library, question
 from rnncore import gru, lstm, rnn, wrappers
 from rnncore.attention import dot_attention
 
 TOL = dict(rtol=1e-4, atol=1e-5)
-
-_HELPERS = '''
-def grading_helper_bidirectional(cell, params, xs):
-    """The student's bidirectional with the library cell rnncore.<cell>'s forward."""
-    import importlib
-    return bidirectional(importlib.import_module("rnncore." + cell).forward, params, xs)
-'''
-
-
-def _prepare(student, code):
-    """Run the grader's own code (trusted helpers, no student code) in the submission's run."""
-    session = student._session
-    session.ensure()
-    try:
-        reply = session._request({"op": "exec", "code": code, "label": "grading helpers"},
-                                 session.timeouts.call)
-    except Exception as error:                      # the run died or hung: it is the submission's
-        session.kill()
-        raise StudentError(f"the grader could not prepare its check ({type(error).__name__}): "
-                           f"did an earlier call break the run?") from None
-    if reply.get("status") != "ok":
-        raise StudentError(f"the grader could not prepare its check: {reply.get('error', '')}")
-
 
 def _pair(got, call, names):
     expect(isinstance(got, (tuple, list)) and len(got) == 2,
@@ -92,7 +67,6 @@ def gru_step(student, ref, rng):
 
 @question("test_bidirectional")
 def bidirectional(student, ref, rng):
-    _prepare(student, _HELPERS)
     halves = {"forward": "the forward half is cell_forward(params['forward'], xs)",
               "backward": "run cell_forward(params['backward'], ...) on xs[::-1], then reverse "
                           "its states back so that step t's state sits at index t"}
@@ -104,11 +78,7 @@ def bidirectional(student, ref, rng):
             want_hs, want_finals = wrappers.bidirectional_forward(cell, params, xs)
             call = f"bidirectional(rnncore.{name}.forward, params, xs)"
             where = f"for T={T}, B={B}, D={D}, H={H}"
-            try:
-                got = student.grading_helper_bidirectional(name, params, xs)
-            except StudentError as error:           # name the student's function, not the helper
-                raise StudentError(str(error).replace("grading_helper_bidirectional",
-                                                      "bidirectional")) from None
+            got = student.bidirectional(library(f"rnncore.{name}:forward"), params, xs)
             hs, finals = _pair(got, call, "(hs, (final_f, final_b))")
             hs = np.asarray(hs)
             expect(hs.shape == (T, B, 2 * H),
