@@ -144,13 +144,17 @@ class Scaler:
 def minibatches(xs, ys, batch_size, rng):
     """Shuffle the examples (axis 1 of time-major arrays) and cut them into minibatches.
 
-    xs: (T, M, ...), ys: (T', M, ...) -> a list of (xs[:, idx], ys[:, idx]); the last batch
-    may be smaller. Pass it to :func:`rnncore.train.train` as ``lambda rng: minibatches(...)``
-    to reshuffle every epoch.
+    xs: (T, M, ...), ys: (T', M, ...) -> a list of (xs[:, idx], ys[:, idx]); ys may also be
+    (M,), one label (or number) per example -> (xs[:, idx], ys[idx]). The last batch may be
+    smaller. Pass it to :func:`rnncore.train.train` as ``lambda rng: minibatches(...)`` to
+    reshuffle every epoch.
     """
-    if xs.shape[1] != ys.shape[1]:
-        raise ValueError(f"xs and ys must hold the same number of examples (axis 1), got "
-                         f"xs {xs.shape} and ys {ys.shape}")
+    per_example = np.ndim(ys) == 1                            # labels (M,): examples on axis 0
+    M = np.shape(ys)[0] if per_example else np.shape(ys)[1]
+    if xs.shape[1] != M:
+        raise ValueError(f"xs and ys must hold the same number of examples (axis 1 of xs, "
+                         f"axis {0 if per_example else 1} of ys), got xs {xs.shape} and ys "
+                         f"{np.shape(ys)}")
     order = rng.permutation(xs.shape[1])
-    return [(xs[:, idx], ys[:, idx]) for idx in np.array_split(
+    return [(xs[:, idx], ys[idx] if per_example else ys[:, idx]) for idx in np.array_split(
         order, range(batch_size, len(order), batch_size))]

@@ -253,3 +253,27 @@ def gradient_norm_vs_lag(lags, norms, ax=None, title="How far back does the grad
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend(frameon=False)
     return ax
+
+
+def confusion_matrix(labels, predicted, names, ax=None, title="Confusion matrix"):
+    """Row k: how the examples of true class k were classified, as fractions of that row.
+
+    labels, predicted: (N,) integer classes in [0, len(names)). Returns ``(axes, counts)`` with
+    counts: (K, K), counts[k, j] = the number of examples of class k predicted as j.
+    """
+    ax = _axes(ax)
+    K = len(names)
+    counts = np.zeros((K, K), dtype=int)
+    np.add.at(counts, (np.asarray(labels), np.asarray(predicted)), 1)
+    fractions = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    image = ax.imshow(fractions, cmap="cividis", vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, label="fraction of the true class")
+    for k in range(K):
+        for j in range(K):
+            ax.text(j, k, f"{fractions[k, j]:.2f}".lstrip("0") if counts[k, j] else "",
+                    ha="center", va="center", fontsize="small",
+                    color="black" if fractions[k, j] > 0.5 else "white")
+    ax.set_xticks(range(K), labels=names)
+    ax.set_yticks(range(K), labels=names)
+    ax.set(title=title, xlabel="predicted class", ylabel="true class")
+    return ax, counts

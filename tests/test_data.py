@@ -127,6 +127,19 @@ def test_minibatches_shuffle_examples_reproducibly():
         np.testing.assert_array_equal(x, x2)
 
 
+def test_minibatches_take_one_label_per_example():
+    xs, labels = np.arange(10.0).reshape(1, 10, 1), np.arange(10) * 10      # labels (M,)
+    batches = data.minibatches(xs, labels, 4, np.random.default_rng(0))
+    assert [y.shape for _, y in batches] == [(4,), (4,), (2,)]
+    for x, y in batches:
+        np.testing.assert_array_equal(x[0, :, 0] * 10, y)                   # pairs stay together
+    same_order = data.minibatches(xs, labels[None], 4, np.random.default_rng(0))   # (1, M) form
+    for (_, y), (_, y2) in zip(batches, same_order):
+        np.testing.assert_array_equal(y, y2[0])
+    with pytest.raises(ValueError, match="the same number of examples"):
+        data.minibatches(xs, labels[:9], 4, np.random.default_rng(0))
+
+
 # --- synthetic tasks ----------------------------------------------------------------------------
 
 def test_adding_problem_target_is_the_sum_of_the_marked_values():

@@ -73,3 +73,13 @@ def test_gradient_norm_vs_lag_uses_a_log_axis_and_takes_several_curves():
     assert ax.get_yscale() == "log" and len(ax.get_lines()) == 2
     ax = plots.gradient_norm_vs_lag(lags, 0.5 ** lags)
     assert_labelled(ax)
+
+
+def test_confusion_matrix_counts_and_shows_row_fractions():
+    labels, predicted = np.array([0, 0, 1, 1, 1, 2]), np.array([0, 1, 1, 1, 0, 2])
+    ax, counts = plots.confusion_matrix(labels, predicted, ["a", "b", "c"])
+    assert_labelled(ax)
+    np.testing.assert_array_equal(counts, [[1, 1, 0], [1, 2, 0], [0, 0, 1]])
+    shown = ax.get_images()[0].get_array()
+    np.testing.assert_allclose(shown[1], [1 / 3, 2 / 3, 0])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]

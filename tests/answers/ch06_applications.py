@@ -1,0 +1,296 @@
+"""Wrong and alternative answers for ch06_applications (see tests/answers/__init__.py)."""
+from answers import Alternative, Wrong, code as _code
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 6: windows, standardize, baselines, forecaster, spectrogram, word_classifier
+# ---------------------------------------------------------------------------------------------
+
+# The correct forecaster and classifier, for answers that change only one line of them.
+_FORECASTER = '''
+def train_forecaster(series, input_len, horizon, rng):
+    series = np.asarray(series, dtype=float)
+    mean, std = float(np.mean(series)), float(np.std(series))
+    xs, ys = data.windows((series - mean) / std, input_len, horizon)
+    spec = readout.Spec(cell=gru)
+
+    def loss(params, xs, ys):
+        return losses.mse(readout.forward(params, xs, spec), ys[:, :, 0].T)
+
+    model = readout.init(1, 16, horizon, rng, spec)
+    model, _ = train(loss, model, lambda r: data.minibatches(xs, ys, 32, r), optim.adam(5e-3),
+                     steps=200, clip=1.0, rng=rng, progress=False)
+    return {"model": model, "mean": mean, "std": std}
+
+
+def rnn_forecast(params, xs):
+    z = (np.asarray(xs, dtype=float) - params["mean"]) / params["std"]
+    out = readout.forward(params["model"], z, readout.Spec(cell=gru))
+    return out.T[:, :, None] * params["std"] + params["mean"]
+'''
+
+_CLASSIFIER = '''
+def train_word_classifier(spectrograms, labels, rng):
+    spec = readout.Spec(cell=gru, bidirectional=True, pool="mean")
+    mean, std = spectrograms.mean(axis=(0, 1)), spectrograms.std(axis=(0, 1))
+    xs = (spectrograms - mean) / std
+    model = readout.init(xs.shape[-1], 16, len(audio.WORDS), rng, spec)
+    model, _ = train(lambda p, x, y: readout.classification_loss(p, x, y, spec), model,
+                     lambda r: data.minibatches(xs, labels, 32, r), optim.adam(1e-2), steps=100,
+                     clip=1.0, rng=rng, progress=False)
+    return {"model": model, "mean": mean, "std": std}
+
+
+def classify_words(params, spectrograms):
+    spec = readout.Spec(cell=gru, bidirectional=True, pool="mean")
+    xs = (spectrograms - params["mean"]) / params["std"]
+    return np.argmax(readout.forward(params["model"], xs, spec), axis=1)
+'''
+
+
+def _edit(text, old, new):
+    """text with old replaced by new (old must occur exactly once)."""
+    assert text.count(old) == 1, old
+    return _code(text.replace(old, new))
+
+
+WRONG = [
+    Wrong("windows", "drops_last_window", "stops one window early: range(N - L - h) instead of "
+          "N - L - h + 1 windows", _code("""
+        def windows(series, input_len, horizon):
+            series = np.asarray(series, dtype=float)
+            M = len(series) - input_len - horizon
+            xs = np.stack([series[i:i + input_len] for i in range(M)], axis=1)
+            ys = np.stack([series[i + input_len:i + input_len + horizon] for i in range(M)], axis=1)
+            return xs[:, :, None], ys[:, :, None]
+        """)),
+    Wrong("windows", "targets_overlap", "starts the targets at the window's last value, "
+          "series[i + L - 1 : i + L - 1 + h]", _code("""
+        def windows(series, input_len, horizon):
+            series = np.asarray(series, dtype=float)
+            M = len(series) - input_len - horizon + 1
+            xs = np.stack([series[i:i + input_len] for i in range(M)], axis=1)
+            ys = np.stack([series[i + input_len - 1:i + input_len - 1 + horizon]
+                           for i in range(M)], axis=1)
+            return xs[:, :, None], ys[:, :, None]
+        """)),
+    Wrong("standardize", "all_splits", "takes the mean and std of the whole series, the three "
+          "splits together (a leak of the future)", _code("""
+        def standardize(train, val, test):
+            everything = np.concatenate([train, val, test])
+            mean, std = float(np.mean(everything)), float(np.std(everything))
+            return (train - mean) / std, (val - mean) / std, (test - mean) / std, mean, std
+        """)),
+    Wrong("standardize", "own_statistics", "standardises each split with its own mean and std",
+          _code("""
+        def standardize(train, val, test):
+            z = [(x - np.mean(x)) / np.std(x) for x in (train, val, test)]
+            return z[0], z[1], z[2], float(np.mean(train)), float(np.std(train))
+        """)),
+    Wrong("baselines", "persistence_first_value", "repeats the window's FIRST value, xs[0]",
+          _code("""
+        def persistence(xs, horizon):
+            return np.repeat(xs[:1], horizon, axis=0)
+
+
+        def fit_ar(xs, ys):
+            X = np.concatenate([xs[:, :, 0].T, np.ones((xs.shape[1], 1))], axis=1)
+            return np.linalg.lstsq(X, ys[:, :, 0].T, rcond=None)[0]
+
+
+        def predict_ar(W, xs):
+            X = np.concatenate([xs[:, :, 0].T, np.ones((xs.shape[1], 1))], axis=1)
+            return (X @ W).T[:, :, None]
+        """)),
+    Wrong("baselines", "reshape_not_transpose", "builds X with reshape(M, L) instead of the "
+          "transpose, scrambling the windows", _code("""
+        def persistence(xs, horizon):
+            return np.repeat(xs[-1:], horizon, axis=0)
+
+
+        def _rows(xs):
+            L, M = xs.shape[:2]
+            return np.concatenate([xs[:, :, 0].reshape(M, L), np.ones((M, 1))], axis=1)
+
+
+        def fit_ar(xs, ys):
+            return np.linalg.lstsq(_rows(xs), ys[:, :, 0].reshape(ys.shape[1], -1), rcond=None)[0]
+
+
+        def predict_ar(W, xs):
+            return (_rows(xs) @ W).T[:, :, None]
+        """)),
+    Wrong("forecaster", "no_inverse_scaling", "returns the forecasts in the standardised units, "
+          "forgetting z * std + mean", _edit(_FORECASTER,
+                                             "return out.T[:, :, None] * params[\"std\"] + "
+                                             "params[\"mean\"]", "return out.T[:, :, None]")),
+    Wrong("forecaster", "targets_inside_window", "trains the model to output the window's own "
+          "last values instead of the values after it", _edit(
+              _FORECASTER, "return losses.mse(readout.forward(params, xs, spec), ys[:, :, 0].T)",
+              "return losses.mse(readout.forward(params, xs, spec), xs[-len(ys):, :, 0].T)")),
+    Wrong("spectrogram", "no_window", "takes the FFT of the raw frames, without the Hann window",
+          _code("""
+        def spectrogram(signals, frame_len, hop):
+            signals = np.asarray(signals, dtype=float)
+            T = 1 + (signals.shape[1] - frame_len) // hop
+            index = hop * np.arange(T)[:, None] + np.arange(frame_len)
+            power = np.abs(np.fft.rfft(signals[:, index], axis=-1)) ** 2
+            return np.log(power + 1e-6).transpose(1, 0, 2)
+        """)),
+    Wrong("spectrogram", "no_overlap", "cuts the signal into frames back to back with a "
+          "reshape, ignoring hop", _code("""
+        def spectrogram(signals, frame_len, hop):
+            signals = np.asarray(signals, dtype=float)
+            B, N = signals.shape
+            T = N // frame_len
+            frames = signals[:, :T * frame_len].reshape(B, T, frame_len) * np.hanning(frame_len)
+            power = np.abs(np.fft.rfft(frames, axis=-1)) ** 2
+            return np.log(power + 1e-6).transpose(1, 0, 2)
+        """)),
+    Wrong("word_classifier", "bag_of_frames", "averages the frames before the recurrent layer, "
+          "so the order of the frames is lost", _edit(
+              _CLASSIFIER, "    xs = (spectrograms - mean) / std\n",
+              "    xs = ((spectrograms - mean) / std).mean(axis=0, keepdims=True)\n").replace(
+              "    xs = (spectrograms - params[\"mean\"]) / params[\"std\"]\n",
+              "    xs = ((spectrograms - params[\"mean\"]) / params[\"std\"]).mean(axis=0, "
+              "keepdims=True)\n")),
+    Wrong("word_classifier", "test_not_standardised", "standardises the training clips but "
+          "classifies the raw spectrograms", _edit(
+              _CLASSIFIER, "xs = (spectrograms - params[\"mean\"]) / params[\"std\"]",
+              "xs = spectrograms")),
+]
+
+ALTERNATIVES = [
+    Alternative("vectorised", "windows with sliding_window_view; the statistics written out; "
+                              "the AR model by the normal equations with the constant first; "
+                              "the spectrogram with sliding_window_view; an LSTM forecaster; a "
+                              "one-way GRU classifier read at its last state", {
+        "windows": _code("""
+            def windows(series, input_len, horizon):
+                from numpy.lib.stride_tricks import sliding_window_view
+                spans = sliding_window_view(np.asarray(series, dtype=float), input_len + horizon)
+                return spans[:, :input_len].T[:, :, None], spans[:, input_len:].T[:, :, None]
+            """),
+        "standardize": _code("""
+            def standardize(train, val, test):
+                n = len(train)
+                mean = float(sum(train)) / n
+                std = (float(sum((x - mean) ** 2 for x in train)) / n) ** 0.5
+                scale = lambda x: (np.asarray(x) - mean) / std
+                return scale(train), scale(val), scale(test), mean, std
+            """),
+        "baselines": _code("""
+            def persistence(xs, horizon):
+                return np.broadcast_to(xs[-1], (horizon,) + xs.shape[1:]).copy()
+
+
+            def _design(xs):
+                return np.column_stack([np.ones(xs.shape[1]), np.transpose(xs[:, :, 0])])
+
+
+            def fit_ar(xs, ys):
+                X = _design(xs)
+                return np.linalg.solve(X.T @ X, X.T @ np.transpose(ys[:, :, 0]))
+
+
+            def predict_ar(W, xs):
+                return np.transpose(_design(xs) @ W)[..., np.newaxis]
+            """),
+        "forecaster": _code("""
+            from rnncore import lstm
+
+
+            def train_forecaster(series, input_len, horizon, rng):
+                mean, std = np.mean(series), np.std(series)
+                xs, ys = data.windows((np.asarray(series) - mean) / std, input_len, horizon)
+                spec = readout.Spec(cell=lstm)
+                loss = lambda p, x, y: readout.regression_loss(p, x, y[:, :, 0].T, spec)
+                model = readout.init(1, 16, horizon, rng, spec)
+                model, _ = train(loss, model, lambda r: data.minibatches(xs, ys, 32, r),
+                                 optim.adam(5e-3), steps=200, clip=1.0, rng=rng, progress=False)
+                return {"model": model, "scale": np.array([mean, std])}
+
+
+            def rnn_forecast(params, xs):
+                mean, std = params["scale"]
+                out = readout.forward(params["model"], (xs - mean) / std, readout.Spec(cell=lstm))
+                return np.transpose(out)[:, :, None] * std + mean
+            """),
+        "spectrogram": _code("""
+            def spectrogram(signals, frame_len, hop):
+                from numpy.lib.stride_tricks import sliding_window_view
+                frames = sliding_window_view(signals, frame_len, axis=1)[:, ::hop]
+                spectrum = np.fft.rfft(frames * np.hanning(frame_len))
+                power = spectrum.real ** 2 + spectrum.imag ** 2
+                return np.moveaxis(np.log(power + 1e-6), 1, 0)
+            """),
+        "word_classifier": _code("""
+            def train_word_classifier(spectrograms, labels, rng):
+                spec = readout.Spec(cell=gru, bidirectional=False, pool="last")
+                scaler = data.Scaler.fit(spectrograms)
+                xs = scaler.transform(spectrograms)
+                model = readout.init(xs.shape[-1], 32, 6, rng, spec)
+                model, _ = train(lambda p, x, y: readout.classification_loss(p, x, y, spec), model,
+                                 lambda r: data.minibatches(xs, labels, 32, r), optim.adam(1e-2),
+                                 steps=150, clip=1.0, rng=rng, progress=False)
+                return {"model": model, "mean": scaler.mean, "std": scaler.std}
+
+
+            def classify_words(params, spectrograms):
+                spec = readout.Spec(cell=gru, bidirectional=False, pool="last")
+                logits = readout.forward(params["model"],
+                                         (spectrograms - params["mean"]) / params["std"], spec)
+                return logits.argmax(axis=-1)
+            """),
+    }),
+    Alternative("loops_float32", "loops over windows and frames, in float32 (the full FFT, "
+                                 "its first half kept), and a pseudo-inverse for the AR model", {
+        "windows": _code("""
+            def windows(series, input_len, horizon):
+                M = len(series) - input_len - horizon + 1
+                xs = np.zeros((input_len, M, 1), dtype=np.float32)
+                ys = np.zeros((horizon, M, 1), dtype=np.float32)
+                for i in range(M):
+                    xs[:, i, 0] = series[i:i + input_len]
+                    ys[:, i, 0] = series[i + input_len:i + input_len + horizon]
+                return xs, ys
+            """),
+        "standardize": _code("""
+            def standardize(train, val, test):
+                train, val, test = (np.asarray(x, dtype=np.float32) for x in (train, val, test))
+                mean, std = train.mean(), train.std()
+                return (train - mean) / std, (val - mean) / std, (test - mean) / std, mean, std
+            """),
+        "baselines": _code("""
+            def persistence(xs, horizon):
+                return np.stack([xs[-1]] * horizon).astype(np.float32)
+
+
+            def fit_ar(xs, ys):
+                L, M, _ = xs.shape
+                X = np.ones((M, L + 1))
+                for i in range(M):
+                    X[i, :L] = xs[:, i, 0]
+                return np.linalg.pinv(X) @ ys[:, :, 0].T
+
+
+            def predict_ar(W, xs):
+                L, B, _ = xs.shape
+                out = np.zeros((W.shape[1], B, 1), dtype=np.float32)
+                for i in range(B):
+                    out[:, i, 0] = np.append(xs[:, i, 0], 1.0) @ W
+                return out
+            """),
+        "spectrogram": _code("""
+            def spectrogram(signals, frame_len, hop):
+                signals = np.asarray(signals, dtype=np.float32)
+                B, N = signals.shape
+                T, F = 1 + (N - frame_len) // hop, frame_len // 2 + 1
+                window = np.hanning(frame_len).astype(np.float32)
+                out = np.zeros((T, B, F), dtype=np.float32)
+                for t in range(T):
+                    frame = signals[:, t * hop:t * hop + frame_len] * window
+                    out[t] = np.log(np.abs(np.fft.fft(frame, axis=-1)[:, :F]) ** 2 + 1e-6)
+                return out
+            """),
+    }),
+]
