@@ -1,0 +1,301 @@
+"""Wrong and alternative answers for ch07_alternatives (see tests/answers/__init__.py)."""
+from answers import Alternative, Wrong, code as _code
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 7: positional_encoding, causal_attention, multihead_attention, receptive_field,
+# blocks_to_reach
+# ---------------------------------------------------------------------------------------------
+WRONG = [
+    Wrong("positional_encoding", "halves", "puts all the sines in the first half of the columns "
+          "and all the cosines in the second (a layout some libraries use), not interleaved",
+          _code("""
+        def positional_encoding(T, d):
+            t = np.arange(T)[:, None]
+            half = (d + 1) // 2
+            angles = t / 10000.0 ** (2 * np.arange(half) / d)
+            return np.concatenate([np.sin(angles), np.cos(angles)], axis=1)[:, :d]
+        """)),
+    Wrong("positional_encoding", "exponent_per_column", "gives every column its own exponent "
+          "j / d, so that the cosine of a pair turns at another speed than its sine", _code("""
+        def positional_encoding(T, d):
+            t = np.arange(T)[:, None]
+            j = np.arange(d)[None, :]
+            angles = t / 10000.0 ** (j / d)
+            return np.where(j % 2 == 0, np.sin(angles), np.cos(angles))
+        """)),
+    Wrong("positional_encoding", "positions_from_one", "numbers the positions 1..T instead of "
+          "0..T-1", _code("""
+        def positional_encoding(T, d):
+            t = np.arange(1, T + 1)[:, None]
+            j = np.arange(d)[None, :]
+            angles = t / 10000.0 ** ((j - j % 2) / d)
+            return np.where(j % 2 == 0, np.sin(angles), np.cos(angles))
+        """)),
+    Wrong("positional_encoding", "pair_index_exponent", "uses the pair index i instead of 2i in "
+          "the exponent: t / 10000^(i/d)", _code("""
+        def positional_encoding(T, d):
+            t = np.arange(T)[:, None]
+            j = np.arange(d)[None, :]
+            angles = t / 10000.0 ** ((j // 2) / d)
+            return np.where(j % 2 == 0, np.sin(angles), np.cos(angles))
+        """)),
+    Wrong("causal_attention", "unscaled", "forgets to divide the scores by sqrt(d_k)", _code("""
+        def causal_attention(q, k, v):
+            T = q.shape[0]
+            scores = np.einsum("tbd,sbd->tsb", q, k)
+            future = np.triu(np.ones((T, T), dtype=bool), k=1)[:, :, None]
+            scores = np.where(future, -np.inf, scores)
+            weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+            weights = weights / weights.sum(axis=1, keepdims=True)
+            return np.einsum("tsb,sbd->tbd", weights, v), weights
+        """)),
+    Wrong("causal_attention", "mask_includes_diagonal", "masks s >= t (np.triu with k=0), so a "
+          "position may not look at itself and the first row has nothing to attend to",
+          _code("""
+        def causal_attention(q, k, v):
+            T, d_k = q.shape[0], q.shape[-1]
+            scores = np.einsum("tbd,sbd->tsb", q, k) / np.sqrt(d_k)
+            future = np.triu(np.ones((T, T), dtype=bool))[:, :, None]
+            scores = np.where(future, -np.inf, scores)
+            weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+            weights = weights / weights.sum(axis=1, keepdims=True)
+            return np.einsum("tsb,sbd->tbd", weights, v), weights
+        """)),
+    Wrong("causal_attention", "mask_transposed", "masks the lower triangle (np.tril) instead of "
+          "the upper one: every position sees the future and not the past", _code("""
+        def causal_attention(q, k, v):
+            T, d_k = q.shape[0], q.shape[-1]
+            scores = np.einsum("tbd,sbd->tsb", q, k) / np.sqrt(d_k)
+            future = np.tril(np.ones((T, T), dtype=bool), k=-1)[:, :, None]
+            scores = np.where(future, -np.inf, scores)
+            weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+            weights = weights / weights.sum(axis=1, keepdims=True)
+            return np.einsum("tsb,sbd->tbd", weights, v), weights
+        """)),
+    Wrong("causal_attention", "mask_after_softmax", "zeroes the future weights after the "
+          "softmax without renormalising, so the rows no longer sum to 1", _code("""
+        def causal_attention(q, k, v):
+            T, d_k = q.shape[0], q.shape[-1]
+            scores = np.einsum("tbd,sbd->tsb", q, k) / np.sqrt(d_k)
+            weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+            weights = weights / weights.sum(axis=1, keepdims=True)
+            weights = weights * np.tril(np.ones((T, T)))[:, :, None]
+            return np.einsum("tsb,sbd->tbd", weights, v), weights
+        """)),
+    Wrong("causal_attention", "softmax_over_queries", "normalises over axis 0, the queries, "
+          "instead of axis 1, the keys", _code("""
+        def causal_attention(q, k, v):
+            T, d_k = q.shape[0], q.shape[-1]
+            scores = np.einsum("tbd,sbd->tsb", q, k) / np.sqrt(d_k)
+            future = np.triu(np.ones((T, T), dtype=bool), k=1)[:, :, None]
+            scores = np.where(future, -np.inf, scores)
+            weights = np.exp(scores - scores.max(axis=0, keepdims=True))
+            weights = weights / weights.sum(axis=0, keepdims=True)
+            return np.einsum("tsb,sbd->tbd", weights, v), weights
+        """)),
+    Wrong("multihead_attention", "interleaved_heads", "splits the width as (d_k, h) instead of "
+          "(h, d_k), so head i gets the columns i, i + h, i + 2h, ...", _code("""
+        def multihead_attention(params, x, num_heads):
+            T, B, d = x.shape
+            d_k = d // num_heads
+            split = lambda A: A.reshape(T, B, d_k, num_heads)
+            Q, K, V = (split(x @ params[W]) for W in ("W_q", "W_k", "W_v"))
+            mask = transformer.causal_mask(T)
+            heads, weights = [], []
+            for i in range(num_heads):
+                head, w = transformer.scaled_dot_product_attention(Q[..., i], K[..., i],
+                                                                   V[..., i], mask)
+                heads.append(head)
+                weights.append(w)
+            out = np.stack(heads, axis=-1).reshape(T, B, d) @ params["W_o"]
+            return out, np.stack(weights, axis=-1)
+        """)),
+    Wrong("multihead_attention", "no_output_projection", "concatenates the heads but forgets to "
+          "multiply by W_o", _code("""
+        def multihead_attention(params, x, num_heads):
+            T, d = x.shape[0], x.shape[-1]
+            d_k = d // num_heads
+            Q, K, V = x @ params["W_q"], x @ params["W_k"], x @ params["W_v"]
+            mask = transformer.causal_mask(T)
+            heads, weights = [], []
+            for i in range(num_heads):
+                cols = slice(i * d_k, (i + 1) * d_k)
+                head, w = transformer.scaled_dot_product_attention(Q[..., cols], K[..., cols],
+                                                                   V[..., cols], mask)
+                heads.append(head)
+                weights.append(w)
+            return np.concatenate(heads, axis=-1), np.stack(weights, axis=-1)
+        """)),
+    Wrong("multihead_attention", "not_causal", "calls the attention without the causal mask",
+          _code("""
+        def multihead_attention(params, x, num_heads):
+            T, d = x.shape[0], x.shape[-1]
+            d_k = d // num_heads
+            Q, K, V = x @ params["W_q"], x @ params["W_k"], x @ params["W_v"]
+            heads, weights = [], []
+            for i in range(num_heads):
+                cols = slice(i * d_k, (i + 1) * d_k)
+                head, w = transformer.scaled_dot_product_attention(Q[..., cols], K[..., cols],
+                                                                   V[..., cols])
+                heads.append(head)
+                weights.append(w)
+            return np.concatenate(heads, axis=-1) @ params["W_o"], np.stack(weights, axis=-1)
+        """)),
+    Wrong("multihead_attention", "heads_first", "stacks the heads' weights on a new first axis, "
+          "(h, T, T, B), instead of the last", _code("""
+        def multihead_attention(params, x, num_heads):
+            T, d = x.shape[0], x.shape[-1]
+            d_k = d // num_heads
+            Q, K, V = x @ params["W_q"], x @ params["W_k"], x @ params["W_v"]
+            mask = transformer.causal_mask(T)
+            heads, weights = [], []
+            for i in range(num_heads):
+                cols = slice(i * d_k, (i + 1) * d_k)
+                head, w = transformer.scaled_dot_product_attention(Q[..., cols], K[..., cols],
+                                                                   V[..., cols], mask)
+                heads.append(head)
+                weights.append(w)
+            return np.concatenate(heads, axis=-1) @ params["W_o"], np.stack(weights)
+        """)),
+    Wrong("receptive_field", "one_conv_per_block", "counts one convolution per block: "
+          "1 + (k - 1) sum(d)", _code("""
+        def receptive_field(kernel_size, dilations):
+            return 1 + (kernel_size - 1) * sum(dilations)
+        """)),
+    Wrong("receptive_field", "k_taps_back", "lets each convolution reach k d steps back instead "
+          "of (k - 1) d", _code("""
+        def receptive_field(kernel_size, dilations):
+            return 1 + 2 * kernel_size * sum(dilations)
+        """)),
+    Wrong("receptive_field", "without_own_step", "forgets that the output's own step counts: "
+          "2 (k - 1) sum(d)", _code("""
+        def receptive_field(kernel_size, dilations):
+            return 2 * (kernel_size - 1) * sum(dilations)
+        """)),
+    Wrong("receptive_field", "largest_dilation_only", "multiplies the number of blocks by the "
+          "largest dilation, as if every block had it", _code("""
+        def receptive_field(kernel_size, dilations):
+            return 1 + 2 * (kernel_size - 1) * len(dilations) * max(dilations, default=0)
+        """)),
+    Wrong("blocks_to_reach", "strictly_more", "asks for R > T instead of R >= T, one block too "
+          "many when R equals T", _code("""
+        def blocks_to_reach(T, kernel_size):
+            L = 0
+            while receptive_field(kernel_size, [2 ** l for l in range(L)]) <= T:
+                L += 1
+            return L
+        """)),
+    Wrong("blocks_to_reach", "floor_of_log", "uses the closed form with floor instead of ceil",
+          _code("""
+        def blocks_to_reach(T, kernel_size):
+            return int(np.floor(np.log2((T - 1) / (2 * (kernel_size - 1)) + 1)))
+        """)),
+    Wrong("blocks_to_reach", "ignores_kernel", "takes ceil(log2(T)) whatever the kernel size",
+          _code("""
+        def blocks_to_reach(T, kernel_size):
+            return int(np.ceil(np.log2(T)))
+        """)),
+]
+
+ALTERNATIVES = [
+    Alternative("loops", "Python loops: the encoding position by position, the attention one "
+                         "query at a time over its prefix, the heads folded into the batch "
+                         "with a reshape (as the library does), the receptive field summed "
+                         "block by block, the depth in closed form", {
+        "positional_encoding": _code("""
+            def positional_encoding(T, d):
+                PE = np.zeros((T, d))
+                for t in range(T):
+                    for i in range(0, d, 2):
+                        angle = t / 10000 ** (i / d)
+                        PE[t, i] = np.sin(angle)
+                        if i + 1 < d:
+                            PE[t, i + 1] = np.cos(angle)
+                return PE
+            """),
+        "causal_attention": _code("""
+            def causal_attention(q, k, v):
+                T, B, d_k = q.shape
+                weights = np.zeros((T, T, B))
+                out = np.zeros((T, B, v.shape[-1]))
+                for t in range(T):
+                    for b in range(B):
+                        e = k[:t + 1, b] @ q[t, b] / np.sqrt(d_k)
+                        a = np.exp(e - e.max())
+                        weights[t, :t + 1, b] = a / a.sum()
+                        out[t, b] = weights[t, :t + 1, b] @ v[:t + 1, b]
+                return out, weights
+            """),
+        "multihead_attention": _code("""
+            def multihead_attention(params, x, num_heads):
+                T, B, d = x.shape
+                fold = lambda A: A.reshape(T, B * num_heads, d // num_heads)
+                Q, K, V = (fold(x @ params[W]) for W in ("W_q", "W_k", "W_v"))
+                heads, weights = transformer.scaled_dot_product_attention(
+                    Q, K, V, transformer.causal_mask(T))
+                out = heads.reshape(T, B, d) @ params["W_o"]
+                return out, weights.reshape(T, T, B, num_heads)
+            """),
+        "receptive_field": _code("""
+            def receptive_field(kernel_size, dilations):
+                R = 1
+                for d in dilations:
+                    for conv in range(2):
+                        R += (kernel_size - 1) * d
+                return R
+            """),
+        "blocks_to_reach": _code("""
+            def blocks_to_reach(T, kernel_size):
+                if T <= 1:
+                    return 0
+                return int(np.ceil(np.log2((T - 1) / (2 * (kernel_size - 1)) + 1)))
+            """),
+    }),
+    Alternative("float32", "computes the encoding and the attention in float32, with matmul "
+                           "and a large negative number for the mask", {
+        "positional_encoding": _code("""
+            def positional_encoding(T, d):
+                t = np.arange(T, dtype=np.float32)[:, None]
+                freq = np.float32(10000.0) ** (-(np.arange(0, d, 2, dtype=np.float32) / d))
+                angles = t * freq
+                PE = np.empty((T, d), dtype=np.float32)
+                PE[:, 0::2] = np.sin(angles)
+                PE[:, 1::2] = np.cos(angles)[:, :d // 2]
+                return PE
+            """),
+        "causal_attention": _code("""
+            def causal_attention(q, k, v):
+                q, k, v = (np.asarray(a, np.float32) for a in (q, k, v))
+                T, d_k = q.shape[0], q.shape[-1]
+                scores = np.transpose(q, (1, 0, 2)) @ np.transpose(k, (1, 2, 0))  # (B, T, S)
+                scores = scores / np.float32(np.sqrt(d_k))
+                scores = scores + np.triu(np.full((T, T), -1e30, np.float32), k=1)
+                weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+                weights = weights / weights.sum(axis=-1, keepdims=True)
+                out = weights @ np.transpose(v, (1, 0, 2))                         # (B, T, d_v)
+                return np.transpose(out, (1, 0, 2)), np.transpose(weights, (1, 2, 0))
+            """),
+        "multihead_attention": _code("""
+            def multihead_attention(params, x, num_heads):
+                p = {name: np.asarray(w, np.float32) for name, w in params.items()}
+                x = np.asarray(x, np.float32)
+                T, d = x.shape[0], x.shape[-1]
+                d_k = d // num_heads
+                Q, K, V = x @ p["W_q"], x @ p["W_k"], x @ p["W_v"]
+                parts = [transformer.scaled_dot_product_attention(
+                             Q[..., i * d_k:(i + 1) * d_k], K[..., i * d_k:(i + 1) * d_k],
+                             V[..., i * d_k:(i + 1) * d_k], transformer.causal_mask(T))
+                         for i in range(num_heads)]
+                out = np.concatenate([head for head, _ in parts], axis=-1) @ p["W_o"]
+                return out, np.stack([w for _, w in parts], axis=-1)
+            """),
+        "blocks_to_reach": _code("""
+            def blocks_to_reach(T, kernel_size):
+                L, R = 0, 1
+                while R < T:
+                    L += 1
+                    R = receptive_field(kernel_size, [2 ** l for l in range(L)])
+                return L
+            """),
+    }),
+]
