@@ -119,3 +119,36 @@ def mackey_glass(rng, T, B=1, tau=17.0, beta=0.2, gamma=0.1, n=10, dt=0.1, sampl
         lagged = x[k - d]
         x[k + 1] = x[k] + dt * (beta * lagged / (1.0 + lagged ** n) - gamma * x[k])
     return x[d + start::every][:T, :, None]                      # (T, B, 1)
+
+
+def temporal_order(rng, T, B, V=8, symbols=(0, 1), first=None, second=None):
+    """The temporal order problem (Hochreiter & Schmidhuber 1997, their experiment 6a), as ids.
+
+    Every step holds a *distractor*, an id drawn uniformly from the V - 2 ids that are not
+    ``symbols``, except two: one step in ``first = (start, stop)`` (default (T // 8, T // 4))
+    and one in ``second`` (default (T // 2, 3 T // 4)) hold X = symbols[0] or Y = symbols[1],
+    each with probability 1/2. The class says which came, in order: XX = 0, XY = 1, YX = 2,
+    YY = 3. The first symbol must be kept until the end, at least T - first[1] steps.
+
+    A model blind to order can count X and Y, which tells XX and YY apart from the rest, but
+    XY and YX hold the same symbols: such a model is right at most 3 times in 4 (75%).
+    Returns ``xs: (T, B)`` integer ids in [0, V) and ``ys: (B,)`` classes in 0..3.
+    """
+    first = (T // 8, T // 4) if first is None else tuple(first)
+    second = (T // 2, 3 * T // 4) if second is None else tuple(second)
+    if not 0 <= first[0] < first[1] <= second[0] < second[1] <= T:
+        raise ValueError(f"need 0 <= first[0] < first[1] <= second[0] < second[1] <= T = {T}, "
+                         f"got first={first}, second={second}")
+    symbols = tuple(int(s) for s in symbols)
+    if len(symbols) != 2 or symbols[0] == symbols[1] or min(symbols) < 0 or max(symbols) >= V:
+        raise ValueError(f"symbols must be two different ids in [0, V) = [0, {V}), "
+                         f"got {symbols}")
+    if V < 3:
+        raise ValueError(f"V must be at least 3 (two symbols and a distractor), got {V}")
+    distractors = np.setdiff1d(np.arange(V), symbols)
+    xs = rng.choice(distractors, size=(T, B))                    # (T, B)
+    which = rng.integers(0, 2, size=(2, B))                      # 0: X, 1: Y; first, second
+    b = np.arange(B)
+    xs[rng.integers(*first, size=B), b] = np.asarray(symbols)[which[0]]
+    xs[rng.integers(*second, size=B), b] = np.asarray(symbols)[which[1]]
+    return xs, 2 * which[0] + which[1]                           # (T, B), (B,)

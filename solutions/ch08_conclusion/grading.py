@@ -1,0 +1,112 @@
+"""Trusted questions of chapter 8's assignment: what each test cell's points are awarded for.
+
+The capstone is graded by outcome. The student's ``fit`` trains on a fresh task of the
+capstone's family (``capstone_task`` of the solution notebook): new sequences, drawn from rng,
+and two tokens as X and Y that are neither of the visible task's, so that only a model that
+learns them from the data can pass. ``predict`` must then reach an accuracy of 0.9 on 1000 fresh
+test sequences (an order-blind model reaches 0.75 at most; the solution's GRU about 1.0).
+
+The concept questions are graded against the key below, not against the student's visible
+tests (which check only the form of an answer). Their messages point to the chapter to reread,
+never to the answer.
+"""
+import numpy as np
+
+from grader.checks import expect, question
+
+THRESHOLD = 0.9          # accuracy on the hidden test set; the solution's is about 1.0
+N_TRAIN, N_TEST = 2000, 1000
+
+
+# --- the capstone --------------------------------------------------------------------------------
+
+ACCURACY_HINT = ("an accuracy near 0.75 means the model counts X and Y but not their order; near "
+                 "0.5 or below, it has forgotten the first relevant token by the end (a vanilla "
+                 "RNN forgets it, chapters 4 and 5; a model that reads only the last steps never "
+                 "sees it) or has not learned which tokens are X and Y. Learn them from "
+                 "train_data, never from particular token values")
+
+
+@question("test_capstone")
+def capstone(student, ref, rng):
+    visible = set(ref.capstone_symbols(0))
+    others = [v for v in range(ref.V_CAPSTONE) if v not in visible]
+    symbols = tuple(int(s) for s in rng.choice(others, size=2, replace=False))
+    seed = int(rng.integers(2**31))
+    (train_xs, train_ys), (test_xs, test_ys) = ref.capstone_task(seed, N_TRAIN, N_TEST, symbols)
+    params = student.fit((train_xs, train_ys), np.random.default_rng(int(rng.integers(2**31))))
+    classes = np.asarray(student.predict(params, test_xs))
+    what = "on the hidden task (new sequences, other tokens as X and Y)"
+    expect(classes.shape == test_ys.shape and classes.dtype.kind in "iu",
+           f"predict returned {classes.dtype} of shape {classes.shape} {what}, expected integers "
+           f"of shape (B,) = {test_ys.shape}. Hint: one class per sequence, e.g. the argmax of "
+           f"the 4 logits")
+    expect(classes.size == 0 or (classes.min() >= 0 and classes.max() <= 3),
+           f"predict returned classes outside 0..3 {what}. Hint: the classes are 0, 1, 2, 3")
+    accuracy = float(np.mean(classes == test_ys))
+    expect(accuracy >= THRESHOLD,
+           f"the accuracy {what} is {accuracy:.3f}, below {THRESHOLD}. Hint: {ACCURACY_HINT}")
+
+
+# --- the concept check ---------------------------------------------------------------------------
+
+def _choice(name, right, hint):
+    """A multiple-choice question: the letter name() returns against the right one."""
+    @question(f"test_{name}")
+    def check(student, ref, rng):
+        answer = getattr(student, name)()
+        expect(isinstance(answer, str), f"{name}() returned {answer!r}, not a string. Hint: "
+                                        f"return one letter as a string, e.g. \"a\"")
+        letter = answer.strip().strip("()").strip().lower()
+        expect(len(letter) == 1 and letter in "abcd",
+               f"{name}() returned {answer!r}. Hint: return one of the letters a, b, c, d")
+        expect(letter == right, f"{name}(): {answer!r} is not the right answer. Hint: {hint}")
+    return check
+
+
+def _number(name, right, hint, rtol=2e-3):
+    """A numeric question: the number name() returns against the right one, within rtol."""
+    @question(f"test_{name}")
+    def check(student, ref, rng):
+        answer = getattr(student, name)()
+        expect(isinstance(answer, (int, float, np.integer, np.floating))
+               and not isinstance(answer, bool),
+               f"{name}() returned {answer!r}, not a number. Hint: return an int or a float")
+        expect(bool(np.isfinite(answer)), f"{name}() returned {answer}. Hint: return a finite "
+                                          f"number")
+        expect(bool(np.isclose(float(answer), right, rtol=rtol, atol=0.0)),
+               f"{name}(): {answer!r} is not the right value. Hint: {hint}")
+    return check
+
+
+_number("q1_parameters", 536,
+        "count W_x (D x H), W_h (H x H) and b_h (H), then W_y (H x V) and b_y (V): both layers, "
+        "biases included")
+_number("q2_perplexity", float(np.exp(1.2)),
+        "the perplexity undoes the logarithm of the cross-entropy; nats are natural logarithms, "
+        "not base 2")
+_choice("q3_truncated_bptt", "c",
+        "chapter 3, Truncated backpropagation through time: what is carried across a window "
+        "boundary, the value of the state or its gradient?")
+_choice("q4_vanishing", "a",
+        "chapter 4, How large can the product be?: the bound (gamma sigma_max)^k, with gamma = 1 "
+        "for tanh, and what it guarantees")
+_choice("q5_lstm_cell", "d",
+        "chapter 5, Why the cell helps: differentiate c_t with respect to c_{t-1}, holding the "
+        "gates fixed")
+_choice("q6_forecast_split", "b",
+        "chapter 6, forecasting: the test set stands for the future; can anything computed from "
+        "it reach the training?")
+_number("q7_receptive_field", 61,
+        "one causal convolution with kernel size k and dilation d reaches (k - 1) d steps further "
+        "back; count both convolutions of every block, and the current step")
+_choice("q8_path_length", "c",
+        "chapter 7: a recurrent network passes the signal one step at a time; a doubling "
+        "dilation doubles the reach of every layer; attention connects any two positions "
+        "directly")
+_number("q9_kv_cache", 8_192_000,
+        "every token leaves a key and a value of d numbers in every layer; then bytes, 4 per "
+        "number")
+_choice("q10_streaming", "b",
+        "chapter 8, When recurrence still wins: what does each model keep, and how does it grow "
+        "as the stream goes on?")
