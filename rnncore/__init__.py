@@ -25,8 +25,20 @@ Modules, one idea each:
 - :mod:`rnncore.optim`     SGD, momentum, Adagrad and Adam as pure (init, update) pairs; clipping
 - :mod:`rnncore.train`     the training loop (progress bar, history); truncated BPTT in windows
 - :mod:`rnncore.data`      character vocabulary, language-model batches, windows, splits, scaling
-- :mod:`rnncore.tasks`     synthetic tasks: adding, copy, parity, noisy sine, Mackey-Glass
+- :mod:`rnncore.tasks`     synthetic tasks: adding, copy, parity, temporal order, noisy sine,
+                           Mackey-Glass
 - :mod:`rnncore.datasets`  small real data shipped with the package: sunspots and a text corpus
+- :mod:`rnncore.readout`   many-to-one models: an encoder summarised by its last or mean state,
+                           then a linear layer
+- :mod:`rnncore.forecast`  time-ordered windows, persistence and least-squares AR baselines, RMSE
+                           per horizon
+- :mod:`rnncore.audio`     synthetic spoken words and log-power spectrograms
+- :mod:`rnncore.video`     moving-shape clips and per-frame features
+- :mod:`rnncore.dates`     date-format translation batches for seq2seq
+- :mod:`rnncore.sequence_models`  five causal models (RNN, LSTM, GRU, TCN, Transformer) behind one
+                           interface; parameters, sequential steps, path length, input dependence
+- :mod:`rnncore.streaming` one token at a time: a recurrent step against attention over a KV cache;
+                           state memory, multiply-adds and time per token
 - :mod:`rnncore.plots`, :mod:`rnncore.widgets`  the book's figures and controls
 
 Two gradient paths, one truth: each cell's ``forward`` is an autograd primitive whose backward is
@@ -39,6 +51,7 @@ vectors times weights (``h @ W_h``), so each weight is the transpose of the book
 """
 __version__ = "0.1.0"
 
-from . import (attention, bptt, checks, data, datasets, dynamics, gates,  # noqa: E402,F401
-               generate, gradcheck, gru, losses, lstm, model, optim, output, rnn, seq2seq,
-               shapes, tasks, tcn, testing, train, transformer, wrappers)
+from . import (attention, audio, bptt, checks, data, datasets, dates,  # noqa: E402,F401
+               dynamics, forecast, gates, generate, gradcheck, gru, losses, lstm, model, optim,
+               output, readout, rnn, seq2seq, sequence_models, shapes, streaming, tasks, tcn,
+               testing, train, transformer, video, wrappers)

@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 # The papers the chapters cite now and the later chapters will: key -> (first author, year).
 PAPERS = {
+    "vaswani2017": ("Vaswani", 2017), "bai2018": ("Bai", 2018),
+    "katharopoulos2020": ("Katharopoulos", 2020), "gu2023": ("Gu", 2023),
     "elman1990": ("Elman", 1990), "werbos1990": ("Werbos", 1990),
     "williams1990": ("Williams", 1990), "pascanu2013": ("Pascanu", 2013),
     "hochreiter1997": ("Hochreiter", 1997), "cho2014": ("Cho", 2014),
@@ -150,7 +152,14 @@ def test_every_citation_resolves_and_the_bibliography_lists_every_paper(built_bo
              "book/ch03_bptt": ["werbos1990", "williams1990", "pascanu2013"],
              "book/ch04_limitations": ["bengio1994", "pascanu2013", "mikolov2012"],
              "book/ch05_variants": ["hochreiter1997", "gers2000", "cho2014", "chung2014",
-                                    "le2015", "schuster1997", "bahdanau2015", "luong2015"]}
+                                    "le2015", "schuster1997", "bahdanau2015", "luong2015"],
+             "book/ch06_applications": ["yule1927", "hyndman2021", "peterson1952", "harris1978",
+                                        "graves2013speech", "donahue2015", "srivastava2015",
+                                        "sutskever2014", "karpathy2015"],
+             "book/ch07_alternatives": ["vaswani2017", "bai2018", "haviv2022", "ba2016", "he2016",
+                                        "xiong2020", "oord2016", "yu2016"],
+             "book/ch08_conclusion": ["pope2023", "katharopoulos2020", "peng2023", "gu2023",
+                                      "hochreiter1997"]}
     bibliography = html(built_book, "book/bibliography")
     for name, keys in cited.items():
         page = html(built_book, name)
