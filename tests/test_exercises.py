@@ -150,6 +150,11 @@ def courses(tmp_path_factory):
     for assignment in ASSIGNMENTS:
         root = tmp_path_factory.mktemp(assignment)
         shutil.copy(ROOT / "nbgrader_config.py", root)
+        if os.geteuid() != 0:
+            # The sandbox needs root (tests/test_grader.py tests it, as root); elsewhere the same
+            # trusted questions grade without it.
+            with open(root / "nbgrader_config.py", "a") as config:
+                config.write("\nc.SandboxedGrading.sandbox = False\n")
         shutil.copytree(ROOT / "solutions" / assignment, root / "solutions" / assignment)
         roots[assignment] = root
     in_parallel([(["generate_assignment", a, "--force"], roots[a], True) for a in ASSIGNMENTS])
