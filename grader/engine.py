@@ -213,8 +213,15 @@ class Student:
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
-        return lambda *args, **kwargs: self._session.call("call", name, args, kwargs,
-                                                          self._using, self._after)
+
+        def call(*args, **kwargs):
+            got = self._session.call("call", name, args, kwargs, self._using, self._after)
+            if self._after and not (isinstance(got, (tuple, list)) and len(got) == 3
+                                    and isinstance(got[1], (tuple, list))
+                                    and len(got[1]) == len(args) and isinstance(got[2], dict)):
+                raise StudentError(f"{name}(...): the grader could not read its arguments back")
+            return got
+        return call
 
     def value(self, name):
         return self._session.call("value", name)

@@ -102,9 +102,12 @@ def forward(params, xs, dilations=None):
 
 
 def receptive_field(kernel_size, dilations):
-    r"""R = 1 + 2 (k - 1) sum_l d_l: the number of input steps one output step can see.
+    r"""R = 1 + 2 (k - 1) sum_l d_l: how far back one output step can see, as a span.
 
     Each causal convolution with dilation d reaches (k - 1) d steps further back; a block has two
-    of them, and the 1x1 projection and the ReLUs reach no further.
+    of them, and the 1x1 projection and the ReLUs reach no further. R is the distance from the
+    earliest input an output depends on to the output's own step, plus one; a stack whose
+    dilations leave gaps (one block of dilation 4 sees t, t - 4 and t - 8) depends on fewer
+    than R of the inputs inside that span (chapter 7).
     """
     return 1 + 2 * (kernel_size - 1) * sum(dilations)

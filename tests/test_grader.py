@@ -462,6 +462,16 @@ def test_the_gradebook_holds_exactly_the_expected_rows(course):
     assert count == len(CASES) + 1
 
 
+def test_nbgrader_export_reads_the_same_grades(course):
+    import csv
+    subprocess.run([sys.executable, "-m", "nbgrader", "export", "--to", "grades.csv"],
+                   cwd=course["path"], check=True, capture_output=True)
+    with open(course["path"] / "grades.csv") as f:
+        exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
+    expected = {c.name: sum(expected_scores(c).values()) for c in CASES}
+    assert exported == {**expected, MISSING: 0.0}
+
+
 def test_nothing_a_submission_started_outlives_the_batch(course):
     time.sleep(1.0)              # the processes left behind were meant to act after a moment
     assert sandbox_processes() == [], "processes of the sandbox's users are still running"
