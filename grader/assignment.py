@@ -9,10 +9,10 @@ Everything here comes from the instructor's files, never from a submission:
 """
 import contextlib
 import hashlib
-import importlib.util
 import io
 import os
 import secrets
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,9 +97,10 @@ def load_grading(path):
     saved = dict(checks.QUESTIONS)
     checks.QUESTIONS.clear()
     try:
-        spec = importlib.util.spec_from_file_location(f"grading_{abs(hash(str(path)))}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        # Run from its source: an import would leave __pycache__/ in the instructor's folder.
+        module = types.ModuleType(f"grading_{Path(path).parent.name}")
+        module.__file__ = str(path)
+        exec(compile(Path(path).read_text(encoding="utf-8"), str(path), "exec"), module.__dict__)
         return dict(checks.QUESTIONS)
     finally:
         checks.QUESTIONS.clear()
