@@ -75,10 +75,11 @@ class Assignment:
     name: str
     root: Path
     notebooks: dict          # notebook name -> Notebook
+    secret: str = field(default="", repr=False)
 
     def seed(self, notebook, student):
         """The per-submission seed of the hidden inputs: secret, fixed for the course."""
-        digest = hashlib.sha256("\0".join([_secret(self.root), self.name, notebook, student])
+        digest = hashlib.sha256("\0".join([self.secret, self.name, notebook, student])
                                 .encode()).digest()
         return int.from_bytes(digest[:8], "big")
 
@@ -87,8 +88,11 @@ def _secret(root):
     path = Path(root) / ".grader" / "secret"
     if not path.exists():
         path.parent.mkdir(mode=0o700, exist_ok=True)
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
-            f.write(secrets.token_hex(32))
+        try:
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+                f.write(secrets.token_hex(32))
+        except FileExistsError:                       # another grader made it just now
+            pass
     return path.read_text().strip()
 
 
@@ -145,5 +149,5 @@ def load(root, name, source_directory="source", release_directory="release"):
     if extra:
         raise CourseError(f"{grading} has questions for test cells that no notebook of {name} "
                           f"has: {', '.join(sorted(extra))}.")
-    _CACHE[key] = assignment = Assignment(name, root, notebooks)
+    _CACHE[key] = assignment = Assignment(name, root, notebooks, _secret(root))
     return assignment

@@ -229,20 +229,22 @@ def _report(root, coursedir, assignment, students, spec, results, seconds, out):
                 errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
                 top = spec.notebooks[name].points[meta["grade_id"]]
                 rows.append([student, name, meta["grade_id"], 0 if errors else top, top,
-                             errors[0].evalue if errors else ""])
+                             errors[0].evalue if errors else "",
+                             graded.metadata.get("grader", {}).get("seconds", "")])
     report = root / ".grader" / f"{assignment}-report.csv"
     with open(report, "w", newline="") as f:
-        csv.writer(f).writerows([["student", "notebook", "test", "score", "max", "reason"], *rows])
+        csv.writer(f).writerows([["student", "notebook", "test", "score", "max", "reason",
+                                  "seconds"], *rows])
     hand_back(report)
     totals = {}
-    for student, _, _, score, top, _ in rows:
+    for student, _, _, score, top, _, _ in rows:
         got, most = totals.get(student, (0, 0))
         totals[student] = (got + score, most + top)
     width = max(map(len, totals), default=7)
     out(f"Graded {len(results)} notebook(s) of {len(students)} student(s) in {seconds:.1f} s:")
     for student, (got, most) in totals.items():
         reasons = [f"{test}: {reason.strip().splitlines()[0]}"
-                   for s, _, test, _, _, reason in rows if s == student and reason]
+                   for s, _, test, _, _, reason, _ in rows if s == student and reason]
         out(f"  {student:<{width}}  {got:g}/{most:g}" + (f"   {reasons[0][:120]}" if reasons else ""))
     out(f"Every reason, per test cell: {report}")
 

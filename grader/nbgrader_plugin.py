@@ -65,4 +65,6 @@ def grade_notebook(spec, assignment, data, student, box, timeouts, log=None):
         log.info("%s/%s graded in %.1f s (%d run%s): %s", student, spec.name, result.seconds,
                  result.runs, "" if result.runs == 1 else "s",
                  ", ".join(f"{g} {s:g}/{m:g}" for g, (s, m) in result.scores.items()))
-    return submission.graded(prepared, result, notes)
+    graded = submission.graded(prepared, result, notes)
+    graded.metadata["grader"] = {"seconds": round(result.seconds, 3), "runs": result.runs}
+    return graded
