@@ -28,7 +28,9 @@ place, never the hidden inputs.
 """
 import numpy as np
 
-from grader.wire import Library as library      # library("rnncore.rnn:forward"): a function argument
+from grader.wire import Library as library     # library("rnncore.rnn:forward"): an argument
+
+__all__ = ["question", "expect", "expect_close", "library", "CheckFailed", "StudentError"]
 
 QUESTIONS = {}       # filled while a grading.py is imported: grade_id -> function
 

@@ -32,7 +32,7 @@ from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
-from grader import assignment as assignments, engine, sandbox, submission
+from grader import assignment as assignments, sandbox, submission
 from grader.nbgrader_plugin import SandboxedGrading, grade_notebook
 
 

@@ -14,7 +14,6 @@ Every submission is chapter 1's release filled with answers (the solution's unle
 says otherwise), then changed as the case says. "full" and "zero" are per test cell.
 """
 import copy
-import json
 import os
 import shutil
 import signal
