@@ -49,6 +49,28 @@ def _config(root):
     return config
 
 
+def _course(root, assignment):
+    """(root, nbgrader config, CourseDirectory, SandboxedGrading settings, Assignment)."""
+    root = Path(root).resolve()
+    config = _config(root)
+    coursedir = CourseDirectory(config=config)
+    spec = assignments.load(root, assignment, coursedir.source_directory,
+                            coursedir.release_directory)
+    return root, config, coursedir, SandboxedGrading(config=config), spec
+
+
+def verdicts(graded, points):
+    """test grade_id -> "" (full marks) or the reason it scored zero, read from a graded
+    notebook by nbgrader's own rule: a test cell with an error output scores zero."""
+    found = {}
+    for cell in graded.cells:
+        grade_id = assignments.nbgrader_of(cell).get("grade_id")
+        if grade_id in points:
+            errors = [o.evalue for o in cell.get("outputs", []) if o.output_type == "error"]
+            found[grade_id] = errors[0] if errors else ""
+    return found
+
+
 def _check_gradebook(db_url, assignment):
     """Refuse, before touching anything, a gradebook that is missing, corrupt or locked."""
     if not db_url.startswith("sqlite:///"):
@@ -110,13 +132,8 @@ def _complete(gradebook, assignment, student, notebooks, coursedir):
 
 def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=False, out=print):
     """Grade and record; returns {(student, notebook): graded notebook}."""
-    root = Path(root).resolve()
-    config = _config(root)
-    coursedir = CourseDirectory(config=config)
-    plugin = SandboxedGrading(config=config)
+    root, config, coursedir, plugin, spec = _course(root, assignment)
     jobs = jobs or plugin.workers
-    spec = assignments.load(root, assignment, coursedir.source_directory,
-                            coursedir.release_directory)
     _check_gradebook(coursedir.db_url, assignment)
     if not unsafe and plugin.sandbox:
         sandbox.check()
@@ -223,14 +240,10 @@ def hand_back(*paths):
 def _report(root, coursedir, assignment, students, spec, results, seconds, out):
     rows = []
     for (student, name), graded in sorted(results.items()):
-        for cell in graded.cells:
-            meta = assignments.nbgrader_of(cell)
-            if meta.get("grade_id") in spec.notebooks[name].points:
-                errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-                top = spec.notebooks[name].points[meta["grade_id"]]
-                rows.append([student, name, meta["grade_id"], 0 if errors else top, top,
-                             errors[0].evalue if errors else "",
-                             graded.metadata.get("grader", {}).get("seconds", "")])
+        points = spec.notebooks[name].points
+        for test, reason in verdicts(graded, points).items():
+            rows.append([student, name, test, 0 if reason else points[test], points[test],
+                         reason, graded.metadata.get("grader", {}).get("seconds", "")])
     report = root / ".grader" / f"{assignment}-report.csv"
     with open(report, "w", newline="") as f:
         csv.writer(f).writerows([["student", "notebook", "test", "score", "max", "reason",
@@ -251,12 +264,7 @@ def _report(root, coursedir, assignment, students, spec, results, seconds, out):
 
 def selftest(root, assignment, out=print):
     """The solution scores full marks and the untouched release zero, with this grading.py."""
-    root = Path(root).resolve()
-    config = _config(root)
-    coursedir = CourseDirectory(config=config)
-    plugin = SandboxedGrading(config=config)
-    spec = assignments.load(root, assignment, coursedir.source_directory,
-                            coursedir.release_directory)
+    root, _, _, plugin, spec = _course(root, assignment)
     box = sandbox.Sandbox(0, plugin.limits(), unsafe=not plugin.sandbox)
     failures = 0
     try:
@@ -265,14 +273,11 @@ def selftest(root, assignment, out=print):
                               ("release", nbformat.writes(notebook.release).encode())]:
                 graded = grade_notebook(notebook, spec, data, f"selftest-{who}", box,
                                         plugin.timeouts())
-                for cell in graded.cells:
-                    grade_id = assignments.nbgrader_of(cell).get("grade_id")
-                    if grade_id in notebook.points:
-                        errors = [o.evalue for o in cell.outputs if o.output_type == "error"]
-                        ok = bool(errors) == (who == "release")
-                        failures += not ok
-                        out(f"{'ok  ' if ok else 'FAIL'} {name} {who:<8} {grade_id}: "
-                            + (errors[0][:150] if errors else "full marks"))
+                for test, reason in verdicts(graded, notebook.points).items():
+                    ok = bool(reason) == (who == "release")
+                    failures += not ok
+                    out(f"{'ok  ' if ok else 'FAIL'} {name} {who:<8} {test}: "
+                        + (reason[:150] or "full marks"))
     finally:
         box.close()
     return failures
