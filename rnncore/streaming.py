@@ -13,10 +13,16 @@ arrives (a sensor, speech, text being generated). Both kinds of model can do tha
 
   2 n d numbers after n tokens.
 
+A whole Transformer block also runs its position-wise MLP (d_ff = 4 d, as in Vaswani et al.) on
+the token: :func:`block_step`. Causal *linear* attention (:mod:`rnncore.linear_attention`) keeps
+a d x d matrix instead of a cache: :func:`linear_step`.
+
 Multiply-adds per token, counting the matrix products (the elementwise work is O(H) or O(n)):
 
     RNN    D H + H^2            GRU   3 (D H + H^2)            LSTM   4 (D H + H^2)
     attention, context of n tokens (the new one included):   4 d^2 + 2 n d
+    Transformer block (attention + MLP of 4 d units):        12 d^2 + 2 n d
+    linear attention (state d x d):                           6 d^2
 
 :func:`count_macs` counts them by running a step, a witness for these formulas.
 
@@ -29,11 +35,11 @@ import timeit
 
 import numpy as np
 
-from . import gru, lstm, transformer
+from . import gru, linear_attention, lstm, transformer
 from .losses import softmax
 from .shapes import check_shapes
 
-MODELS = ("rnn", "gru", "lstm", "attention")
+MODELS = ("rnn", "gru", "lstm", "attention", "block", "linear")
 
 
 # --- the KV cache and one step of causal self-attention -------------------------------------
@@ -104,14 +110,34 @@ def attention_step(params, x, cache):
     return cached_attention(params, x, cache)
 
 
+def block_step(params, x, cache):
+    """One token through a pre-norm Transformer block with a KV cache, one head; no checks.
+
+    params: :func:`rnncore.transformer.block_init` (ln1, attn, ln2, mlp); x: (B, d) -> (B, d):
+    x' = x + attention(LN_1(x)) over the cache, y = x' + FFN(LN_2(x')). Run over x_1..x_T from
+    an empty cache, it gives the rows of ``transformer.block_forward(params, xs, 1, causal=True)``.
+    """
+    x = x + cached_attention(params["attn"], transformer.layer_norm(params["ln1"], x), cache)
+    return x + transformer.mlp_forward(params["mlp"], transformer.layer_norm(params["ln2"], x))
+
+
+def linear_step(params, x, state):
+    """One token through a causal linear-attention layer: (y (B, d), the new d x d state).
+    See :func:`rnncore.linear_attention.layer_step`; the state does not grow."""
+    return linear_attention.layer_step(params, x, state)
+
+
 # --- what a token costs: memory, multiply-adds, time ----------------------------------------
 
 def state_bytes(state):
-    """The bytes a model keeps between tokens: a recurrent state (an array, or a tuple of them
-    such as the LSTM's (h, c)), or a KV cache (its filled rows of K and V)."""
-    if isinstance(state, dict):
+    """The bytes a model keeps between tokens: a recurrent state (an array, or a tuple or dict of
+    them such as the LSTM's (h, c) or linear attention's {S, z}), or a KV cache (its filled rows
+    of K and V)."""
+    if isinstance(state, dict) and "length" in state:
         n = state["length"]
         return int(state["K"][:n].nbytes + state["V"][:n].nbytes)
+    if isinstance(state, dict):
+        return sum(state_bytes(s) for s in state.values())
     if isinstance(state, (tuple, list)):
         return sum(state_bytes(s) for s in state)
     return int(np.asarray(state).nbytes)
@@ -120,14 +146,20 @@ def state_bytes(state):
 def macs_per_token(model, D, H, n=None):
     """The formula: multiply-adds of one token's matrix products (see the module docstring).
 
-    model: "rnn", "gru", "lstm" (input size D, hidden size H) or "attention" (d = D = H, a
-    context of n tokens, the new one included).
+    model: "rnn", "gru", "lstm" (input size D, hidden size H), "linear" (d = D = H) or
+    "attention", "block" (d = D = H, a context of n tokens, the new one included; the block's
+    MLP has 4 d units).
     """
-    if model == "attention":
+    if model in ("attention", "block"):
         if D != H or n is None:
-            raise ValueError(f"attention needs D == H (= d) and a context n, got D={D}, H={H}, "
+            raise ValueError(f"{model} needs D == H (= d) and a context n, got D={D}, H={H}, "
                              f"n={n}")
-        return 4 * D * D + 2 * n * D
+        mlp = 2 * D * (4 * D) if model == "block" else 0
+        return 4 * D * D + 2 * n * D + mlp
+    if model == "linear":
+        if D != H:
+            raise ValueError(f"linear attention needs D == H (= d), got D={D}, H={H}")
+        return 6 * D * D
     gates = {"rnn": 1, "gru": 3, "lstm": 4}
     if model not in gates:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
@@ -220,15 +252,18 @@ def seconds_per_call(fns, number=50, repeat=7):
 def per_token_costs(contexts, d, rng, dtype=np.float32, number=50, repeat=7):
     """Memory, multiply-adds and time of one more token, batch size 1, at each context length.
 
-    The GRU and the LSTM have D = H = d; causal self-attention has model size d and, at
-    context n, a cache of n - 1 earlier tokens to which the token adds the n-th. The weights and
+    The GRU and the LSTM have D = H = d; causal self-attention ("attention", one sub-layer) and
+    a whole Transformer block ("block": attention and an MLP of 4 d units) have model size d
+    and, at context n, a cache of n - 1 earlier tokens to which the token adds the n-th; causal
+    linear attention ("linear") keeps its d x d state, the sum over n - 1 earlier tokens. The weights and
     tokens are random (costs do not depend on the values). For each n in ``contexts`` and each
     model, "bytes" is :func:`state_bytes` of what is kept after the token, "macs" comes from
     :func:`count_macs` and "seconds" from :func:`seconds_per_call` (the cache is set back to
     n - 1 tokens before every call). The cells' steps are the unchecked ``cell_gates``, as is
     :func:`cached_attention`, so no model pays for argument checks.
 
-    Returns {"gru" | "lstm" | "attention": {"bytes", "macs", "seconds": arrays (len(contexts),)}}.
+    Returns {"gru" | "lstm" | "attention" | "block" | "linear":
+    {"bytes", "macs", "seconds": arrays (len(contexts),)}}.
     The recurrent cells do not depend on n, but are measured at every n all the same: the
     spread of their times is the measurement noise.
     """
@@ -244,26 +279,38 @@ def per_token_costs(contexts, d, rng, dtype=np.float32, number=50, repeat=7):
         *_, c, h = lstm.cell_gates(params, x, *state)
         return h, c                                                 # the state (h, c)
 
-    def attention_at(n):
+    def attention_at(n, step):
         def attend(params, x, cache):
             cache["length"] = n - 1                                 # forget the last token
-            return cached_attention(params, x, cache)
+            return step(params, x, cache)
         return attend
+
+    def linear(params, x, state):
+        return linear_step(params, x, state)[1]                     # the new state
 
     x = rng.normal(size=(1, d)).astype(dtype)                       # (B, d), B = 1
     h, c = (np.tanh(rng.normal(size=(1, d))).astype(dtype) for _ in range(2))   # (B, H)
     models = {"gru": (gru_step, cast(gru.init(d, d, rng)), h),
               "lstm": (lstm_step, cast(lstm.init(d, d, rng)), (h, c))}
     attention = cast(transformer.multihead_init(d, rng))
+    block = transformer.block_init(d, 4 * d, rng)
+    block = {part: cast(p) for part, p in block.items()}
+    linear_params = cast(transformer.multihead_init(d, rng))
     prompt = rng.normal(size=(max(contexts) - 1, 1, d)).astype(dtype)   # (n - 1, B, d)
-    costs = {name: {"bytes": [], "macs": [], "seconds": []} for name in (*models, "attention")}
+    costs = {name: {"bytes": [], "macs": [], "seconds": []}
+             for name in (*models, "attention", "block", "linear")}
     jobs = {}
     for n in contexts:
-        cache = prefill(attention, prompt[:n - 1], capacity=n)
-        runs = {**models, "attention": (attention_at(n), attention, cache)}
+        caches = {"attention": prefill(attention, prompt[:n - 1], capacity=n),
+                  "block": prefill(block["attn"], prompt[:n - 1], capacity=n)}
+        state = linear_attention.prefill(linear_params, prompt[:n - 1])   # S, z of n - 1 tokens
+        runs = {**models, "attention": (attention_at(n, cached_attention), attention,
+                                        caches["attention"]),
+                "block": (attention_at(n, block_step), block, caches["block"]),
+                "linear": (linear, linear_params, state)}
         for name, (step, params, state) in runs.items():
             kept = step(params, x, state)                           # the new state ...
-            kept = cache if name == "attention" else kept           # ... or the cache, now n
+            kept = caches.get(name, kept)                           # ... or the cache, now n
             costs[name]["bytes"].append(state_bytes(kept))
             costs[name]["macs"].append(count_macs(step, params, x, state)[1])
             jobs[name, n] = lambda step=step, params=params, state=state: step(params, x, state)

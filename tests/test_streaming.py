@@ -3,7 +3,7 @@ against the formulas, memory against its closed form."""
 import numpy as np
 import pytest
 
-from rnncore import gru, lstm, rnn, streaming, transformer
+from rnncore import gru, linear_attention, lstm, rnn, streaming, transformer
 
 
 def attention_params(d, seed, dtype=np.float64):
@@ -146,7 +146,7 @@ def test_seconds_per_call_ranks_a_slower_function_slower():
 def test_per_token_costs_memory_and_macs_against_the_formulas():
     contexts, d = [1, 3, 20], 8
     costs = streaming.per_token_costs(contexts, d, np.random.default_rng(0), number=2, repeat=1)
-    assert set(costs) == {"gru", "lstm", "attention"}
+    assert set(costs) == {"gru", "lstm", "attention", "block", "linear"}
     n = np.array(contexts)
     np.testing.assert_array_equal(costs["gru"]["bytes"], [d * 4] * 3)         # float32
     np.testing.assert_array_equal(costs["lstm"]["bytes"], [2 * d * 4] * 3)
@@ -154,8 +154,55 @@ def test_per_token_costs_memory_and_macs_against_the_formulas():
     np.testing.assert_array_equal(costs["gru"]["macs"], [6 * d * d] * 3)
     np.testing.assert_array_equal(costs["lstm"]["macs"], [8 * d * d] * 3)
     np.testing.assert_array_equal(costs["attention"]["macs"], 4 * d * d + 2 * n * d)
+    np.testing.assert_array_equal(costs["block"]["bytes"], 2 * n * d * 4)
+    np.testing.assert_array_equal(costs["block"]["macs"], 12 * d * d + 2 * n * d)
+    np.testing.assert_array_equal(costs["linear"]["bytes"], [(d * d + d) * 4] * 3)
+    np.testing.assert_array_equal(costs["linear"]["macs"], [6 * d * d] * 3)
     for model in costs:
         assert costs[model]["seconds"].shape == (3,)
         assert np.all(np.isfinite(costs[model]["seconds"]) & (costs[model]["seconds"] > 0))
     with pytest.raises(ValueError, match="contexts"):
         streaming.per_token_costs([0], d, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("T, B, d", [(1, 1, 2), (6, 3, 4)])
+def test_block_step_token_by_token_equals_the_causal_block(T, B, d):
+    rng = np.random.default_rng(T)
+    params = transformer.block_init(d, 4 * d, rng)
+    xs = rng.normal(size=(T, B, d))
+    whole = transformer.block_forward(params, xs, 1, causal=True)
+    cache = streaming.kv_cache(T, B, d)
+    one_by_one = np.stack([streaming.block_step(params, x, cache) for x in xs])
+    np.testing.assert_allclose(one_by_one, whole, rtol=1e-10, atol=1e-12)
+
+
+def test_linear_step_equals_linear_attention_computed_as_attention():
+    T, B, d = 7, 2, 5
+    rng = np.random.default_rng(4)
+    params = attention_params(d, 4)
+    xs = rng.normal(size=(T, B, d))
+    Q, K, V = (xs @ params[W] for W in ("W_q", "W_k", "W_v"))
+    whole = linear_attention.parallel(Q, K, V) @ params["W_o"]
+    state, ys = linear_attention.init_state(B, d, d), []
+    for x in xs:
+        y, new = streaming.linear_step(params, x, state)
+        assert streaming.state_bytes(new) == streaming.state_bytes(state)     # never grows
+        ys.append(y)
+        state = new
+    np.testing.assert_allclose(np.stack(ys), whole, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("d, n", [(4, 1), (8, 10)])
+def test_counted_macs_of_the_block_and_linear_steps_match_the_formulas(d, n):
+    rng = np.random.default_rng(d)
+    block = transformer.block_init(d, 4 * d, rng)
+    cache = streaming.prefill(block["attn"], rng.normal(size=(n - 1, 1, d)), capacity=n)
+    x = rng.normal(size=(1, d))
+    _, macs = streaming.count_macs(streaming.block_step, block, x, cache)
+    assert macs == streaming.macs_per_token("block", d, d, n) == 12 * d * d + 2 * n * d
+    params = attention_params(d, 0)
+    _, macs = streaming.count_macs(streaming.linear_step, params, x,
+                                   linear_attention.init_state(1, d, d))
+    assert macs == streaming.macs_per_token("linear", d, d) == 6 * d * d
+    with pytest.raises(ValueError, match="D == H"):
+        streaming.macs_per_token("linear", d, d + 1)
