@@ -3,15 +3,18 @@
 Each graded test cell of a solutions notebook (grade_id ``test_<answer>``) has one question in
 ``solutions/<assignment>/grading.py``, a module that nbgrader never releases::
 
-    from grader.checks import question, expect_close, expect
+    from grader.checks import question, expect_call, expect_close, expect
 
-    @question("test_rnn_step")
+    @question("test_rnn_step", forbid=("rnncore.rnn:step", "rnncore.rnn:forward"))
     def rnn_step(student, ref, rng):
-        for B, D, H in [(1, 1, 1), (3, 4, 5)]:
+        for B, D, H in [(2, 1, 3), (3, 4, 5)]:
             params, x, h_prev = ..., rng.normal(size=(B, D)), rng.normal(size=(B, H))
-            expect_close(student.rnn_step(params, x, h_prev),
-                         ref.rnn_step(params, x, h_prev), "rnn_step(params, x, h_prev)")
+            expect_call(student, ref, "rnn_step", params, x, h_prev, where=f"for B={B}")
 
+``forbid`` names the library functions that compute what the question asks: while the question
+runs, the submission cannot call them (they raise "... write this one yourself").
+``expect_call`` calls the student's and the solution's function once each on the same inputs,
+checks that the student's call did not write into its arguments, and compares the results.
 ``student.<name>(...)`` calls the submission's function in its sandbox: the arguments go in, and
 the result comes back, as plain data (see grader.wire). ``student.value(name)`` reads a global
 variable; ``student.using(helper="rnncore.module:function")`` and ``student.arguments_after()``
@@ -26,11 +29,16 @@ cannot be graded, timed out or crashed) or anything else (a bug of the question,
 such). The messages are what the student reads in their feedback: they name the quantity and the
 place, never the hidden inputs.
 """
+import copy
+import inspect
+
 import numpy as np
 
 from grader.wire import Library as library     # library("rnncore.rnn:forward"): an argument
+from rnncore.testing import changed_argument, difference, resolve
 
-__all__ = ["question", "expect", "expect_close", "library", "CheckFailed", "StudentError"]
+__all__ = ["question", "expect", "expect_close", "expect_call", "library", "CheckFailed",
+           "StudentError", "QuestionError"]
 
 QUESTIONS = {}       # filled while a grading.py is imported: grade_id -> function
 
@@ -43,11 +51,32 @@ class StudentError(Exception):
     """The submission's code failed where a question called it; the message says how."""
 
 
-def question(grade_id):
-    """Register the decorated function(student, ref, rng) as the check of test cell grade_id."""
+class QuestionError(Exception):
+    """The question itself is wrong (an author's bug): grading stops and says why."""
+
+
+def question(grade_id, forbid=()):
+    """Register the decorated function(student, ref, rng) as the check of test cell grade_id.
+
+    forbid: library functions ("rnncore.rnn:step", ...) that compute what the question asks:
+    while it runs, calling them in the sandbox raises LibraryUnavailable ("... write this one
+    yourself"), under whatever name the submission imported them. Each must be a function of
+    the installed library (checked here, so that a typo cannot silently forbid nothing)."""
+    forbid = tuple(forbid)
+    for target in forbid:
+        try:
+            function, _ = resolve(target)
+        except (ImportError, AttributeError, ValueError) as error:
+            raise QuestionError(f"question {grade_id!r} forbids {target!r}, which cannot be "
+                                f"imported: {error}") from None
+        if not inspect.isfunction(function):
+            raise QuestionError(f"question {grade_id!r} forbids {target!r}, which is not a "
+                                f"Python function")
+
     def register(function):
         if grade_id in QUESTIONS:
             raise ValueError(f"two questions grade {grade_id!r}")
+        function.forbid = forbid
         QUESTIONS[grade_id] = function
         return function
     return register
@@ -59,56 +88,58 @@ def expect(condition, message):
         raise CheckFailed(message)
 
 
-def _describe(x):
-    if isinstance(x, np.ndarray):
-        return f"an array of shape {x.shape} and dtype {x.dtype}"
-    return f"a {type(x).__name__}"
+def _fail(message, hint):
+    raise CheckFailed(f"{message} Hint: {hint}" if hint else message)
 
 
-def expect_close(got, want, what, rtol=1e-4, atol=1e-5, hint=None):
-    """Fail unless got matches want: the same structure (tuples/lists, dicts with the same keys),
-    and arrays or numbers of the same shape whose values agree within rtol and atol (NaN
-    nowhere unless it is expected there). The message names what and the part that differs,
-    and ends with hint (what to look at) if given."""
+def expect_close(got, want, what, rtol=1e-4, atol=1e-5, hint=None, exact=False):
+    """Fail unless got matches want (rnncore.testing.difference): the same structure
+    (tuples/lists, dicts with the same keys), an int equal to an expected int, an integer array
+    equal to an expected integer array, other numbers of the same shape within rtol and atol
+    (all equal with exact=True; NaN nowhere unless it is expected there). The message names what
+    and the part that differs, and ends with hint (what to look at) if given."""
+    message = difference(got, want, what, rtol, atol, exact=exact)
+    if message:
+        _fail(message, hint)
+
+
+def _reference_copy(value):
+    if isinstance(value, library):
+        return value.resolve()          # the trusted side runs the library function itself
+    return copy.deepcopy(value)
+
+
+def expect_call(student, ref, name, *args, kwargs=None, where="", hint=None, rtol=1e-4,
+                atol=1e-5, exact=False):
+    """The student's name(*args, **kwargs), after checking it against the solution's.
+
+    Calls student.name(*args, **kwargs) in the sandbox and ref.name on copies of the arguments,
+    once each; fails the question if the student's call changed an argument (a function must not
+    write into its inputs), or if its result does not match (expect_close: types, structure,
+    exact integers, numbers within rtol/atol). Messages start with the call as the solution's
+    signature names it, "rnn_step(params, x, h_prev)", then where ("for B=3, D=4, H=5")."""
+    kwargs = dict(kwargs or {})
+    function = getattr(ref, name)
     try:
-        _close(got, want, what, rtol, atol)
-    except CheckFailed as error:
-        if hint:
-            raise CheckFailed(f"{error} Hint: {hint}") from None
-        raise
-
-
-def _close(got, want, where, rtol, atol):
-    if isinstance(want, dict):
-        expect(isinstance(got, dict), f"{where} should be a dict, not {_describe(got)}")
-        expect(set(got) == set(want), f"{where} has the keys {sorted(got)}, expected "
-                                      f"{sorted(want)}")
-        for key in want:
-            _close(got[key], want[key], f"{where}[{key!r}]", rtol, atol)
-        return
-    if isinstance(want, (tuple, list)):
-        expect(isinstance(got, (tuple, list)), f"{where} should be a {type(want).__name__} of "
-                                               f"{len(want)}, not {_describe(got)}")
-        expect(len(got) == len(want), f"{where} has {len(got)} items, expected {len(want)}")
-        for i, (g, w) in enumerate(zip(got, want)):
-            _close(g, w, f"{where}[{i}]", rtol, atol)
-        return
-    if isinstance(want, str) or want is None:
-        expect(got == want, f"{where} is {got!r}, expected {want!r}")
-        return
-    expect(isinstance(got, (int, float, bool, np.ndarray, np.generic)),
-           f"{where} should be numbers, not {_describe(got)}")
-    got_a, want_a = np.asarray(got), np.asarray(want)
-    expect(got_a.dtype.kind in "biuf", f"{where} should hold numbers, not dtype {got_a.dtype}")
-    expect(got_a.shape == want_a.shape, f"{where} has shape {got_a.shape}, expected "
-                                        f"{want_a.shape}")
-    got_f, want_f = got_a.astype(float), want_a.astype(float)
-    bad = ~np.isclose(got_f, want_f, rtol=rtol, atol=atol, equal_nan=True)
-    if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        error = np.abs(got_f - want_f)
-        worst = np.nanmax(np.where(bad, error, 0)) if np.isfinite(error[bad]).any() else np.inf
-        place = f" at index {index}" if index else ""
-        raise CheckFailed(f"{where} differs from the expected value{place} "
-                          f"({int(bad.sum())} of {bad.size} entries wrong; largest error "
-                          f"{worst:.3g}, tolerance rtol={np.max(rtol):g}, atol={np.max(atol):g})")
+        names = [p.name for p in inspect.signature(function).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        names = []
+    names = [names[i] if i < len(names) else f"argument {i + 1}" for i in range(len(args))]
+    label = f"{name}({', '.join(names + [f'{k}=...' for k in kwargs])})"
+    label = f"{label} {where}".strip() if where else label
+    want = function(*[_reference_copy(a) for a in args],
+                    **{k: _reference_copy(v) for k, v in kwargs.items()})
+    got, args_after, kwargs_after = getattr(student.arguments_after(), name)(*args, **kwargs)
+    before = [a for a in args] + [kwargs[k] for k in kwargs]
+    after = list(args_after) + [kwargs_after.get(k) for k in kwargs]
+    changed = changed_argument([None if isinstance(b, library) else b for b in before],
+                               [None if isinstance(b, library) else a
+                                for b, a in zip(before, after)], names + list(kwargs))
+    if changed:
+        raise CheckFailed(f"{label} changed its argument {changed}: a function must not write "
+                          f"into its inputs (its caller still needs them). Compute a new array "
+                          f"instead of writing into {changed} (no out={changed}, no {changed}[...] "
+                          f"= ..., no {changed} += ...).")
+    expect_close(got, want, label, rtol=rtol, atol=atol, hint=hint, exact=exact)
+    return got

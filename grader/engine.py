@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from grader import wire
-from grader.checks import CheckFailed, StudentError
+from grader.checks import CheckFailed, QuestionError, StudentError
+from rnncore.testing import resolve
 
 
 class SandboxError(RuntimeError):
@@ -169,16 +170,20 @@ class Session:
                                              "error": f"Grading stopped this cell: {failure}."})
                 break
 
-    def call(self, op, name, args=(), kwargs=None, using=None, arguments_after=False):
+    def call(self, op, name, args=(), kwargs=None, using=None, arguments_after=False,
+             forbid=()):
         """The value of the student's name(*args, **kwargs) (op "call") or of name ("value");
         using: {name: "module:attribute"} replaced in the student's namespace during the call;
-        arguments_after: return (value, args, kwargs) as they are after the call."""
+        arguments_after: return (value, args, kwargs) as they are after the call;
+        forbid: ["module:attribute"] library functions that raise LibraryUnavailable during
+        the call (the question asks the student to write them)."""
         what = f"{name}(...)" if op == "call" else name
         self.ensure()
         try:
             reply = self._request({"op": op, "name": name, "args": list(args),
                                    "kwargs": dict(kwargs or {}), "using": dict(using or {}),
-                                   "arguments_after": arguments_after}, self.timeouts.call)
+                                   "arguments_after": arguments_after,
+                                   "forbid": list(forbid)}, self.timeouts.call)
         except _Timeout:
             self.kill()
             raise StudentError(f"{what} did not return within {self.timeouts.call:g} s") from None
@@ -205,17 +210,33 @@ class Student:
     student.arguments_after().f(a, b)             returns (result, [a, b], {}) with a and b as
                                                   the call left them (did it write into them?).
 
-    A library function is passed as an argument with grader.checks.library("module:name")."""
+    A library function is passed as an argument with grader.checks.library("module:name").
+    While a question with forbid=(...) runs, its student's calls run with those library
+    functions unavailable; passing one of them with using() or library() is the question's bug
+    (QuestionError)."""
 
-    def __init__(self, session, using=None, arguments_after=False):
+    def __init__(self, session, using=None, arguments_after=False, forbid=()):
         self._session, self._using, self._after = session, dict(using or {}), arguments_after
+        self._forbid = tuple(forbid)
+
+    def _check_not_forbidden(self, targets, how):
+        hidden = {id(resolve(t)[0]): t for t in self._forbid}
+        for target in targets:
+            if id(resolve(target)[0]) in hidden:
+                raise QuestionError(f"the question forbids {hidden[id(resolve(target)[0])]} and "
+                                    f"also gives it to the student ({how} {target}): a function "
+                                    f"cannot be both; remove it from one of the two")
 
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
 
         def call(*args, **kwargs):
-            got = self._session.call("call", name, args, kwargs, self._using, self._after)
+            if self._forbid:
+                self._check_not_forbidden([a.target for a in [*args, *kwargs.values()]
+                                           if isinstance(a, wire.Library)], "library")
+            got = self._session.call("call", name, args, kwargs, self._using, self._after,
+                                     self._forbid)
             if self._after and not (isinstance(got, (tuple, list)) and len(got) == 3
                                     and isinstance(got[1], (tuple, list))
                                     and len(got[1]) == len(args) and isinstance(got[2], dict)):
@@ -227,10 +248,11 @@ class Student:
         return self._session.call("value", name)
 
     def using(self, **names):
-        return Student(self._session, {**self._using, **names}, self._after)
+        self._check_not_forbidden(names.values(), "using")
+        return Student(self._session, {**self._using, **names}, self._after, self._forbid)
 
     def arguments_after(self):
-        return Student(self._session, self._using, True)
+        return Student(self._session, self._using, True, self._forbid)
 
 
 @dataclass
@@ -240,16 +262,35 @@ class Result:
     messages: dict = field(default_factory=dict)    # test grade_id -> why it lost its points
     outcomes: dict = field(default_factory=dict)    # cell index in the notebook -> outcome
     notes: list = field(default_factory=list)       # about the submission as a whole
+    regrades: dict = field(default_factory=dict)    # other seed -> {grade_id: points}
     seconds: float = 0.0
     runs: int = 0
 
 
-def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts()):
+def _ask(check, student, ref, rng):
+    """None if the question check gives its points, else the message saying why not."""
+    try:
+        check(student, ref, rng)
+    except (CheckFailed, StudentError) as error:
+        return str(error)
+    except QuestionError:
+        raise                                         # the author's bug: nothing can be graded
+    except Exception as error:                        # the result broke the check's arithmetic
+        return f"the result could not be checked: {type(error).__name__}: {error}"
+    return None
+
+
+def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), regrade=(),
+          regrade_only=None):
     """Grade one prepared notebook (see grader.submission.prepare).
 
     notebook:  nbformat notebook: the release with the student's answers in place.
     questions: grade_id -> check function (grader.checks); points: grade_id -> max points.
     ref:       namespace of the solution; seed: int, the per-submission seed of the inputs.
+    regrade:   more seeds (other students' hidden inputs): after grading, the questions (those
+               in regrade_only, if given) run again with each of them in the same sandboxed
+               run, and result.regrades[seed] = {grade_id: points} -- is the grade the same
+               whatever the draw? (for the course's tests; grading never needs it)
     """
     start = time.monotonic()
     code_cells = [(i, c) for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
@@ -258,20 +299,22 @@ def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts()):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {i}")
         cells.append((f"<cell {grade_id}>", cell.source))
     session = Session(sandbox, cells, timeouts)
-    student = Student(session)
+    students = {grade_id: Student(session, forbid=getattr(check, "forbid", ()))
+                for grade_id, check in questions.items()}
     result = Result()
     try:
         for n, (grade_id, check) in enumerate(questions.items()):
-            rng = np.random.default_rng([seed, n])
-            try:
-                check(student, ref, rng)
-            except (CheckFailed, StudentError) as error:
-                result.messages[grade_id] = str(error)
-            except Exception as error:                # the result broke the check's arithmetic
-                result.messages[grade_id] = (f"the result could not be checked: "
-                                             f"{type(error).__name__}: {error}")
-            result.scores[grade_id] = (0.0 if grade_id in result.messages else points[grade_id],
+            message = _ask(check, students[grade_id], ref, np.random.default_rng([seed, n]))
+            if message is not None:
+                result.messages[grade_id] = message
+            result.scores[grade_id] = (0.0 if message is not None else points[grade_id],
                                        points[grade_id])
+        for other in regrade:
+            result.regrades[other] = {
+                grade_id: 0.0 if _ask(check, students[grade_id], ref,
+                                      np.random.default_rng([other, n])) else points[grade_id]
+                for n, (grade_id, check) in enumerate(questions.items())
+                if regrade_only is None or grade_id in regrade_only}
         session.ensure()                              # every cell has run once, for feedback
     finally:
         session.close()

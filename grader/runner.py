@@ -9,21 +9,33 @@ Requests (see grader.wire), each answered by one reply:
     {"op": "exec", "code": str, "label": str}  -> {"status": "ok" | "error", "error": str,
                                                     "output": str}
     {"op": "call", "name": str, "args": list, "kwargs": dict, "using": {name: "module:attr"},
-     "arguments_after": bool}
+     "arguments_after": bool, "forbid": ["module:attr"]}
                                                 -> {"status": "ok", "value": ...} or error
     {"op": "value", "name": str}                -> {"status": "ok", "value": ...} or error
+
+A cell runs as Jupyter runs it: IPython's transformation first (``%time f()`` becomes
+``get_ipython().run_line_magic("time", "f()")``), then ``exec`` with a ``get_ipython()`` whose
+%time, %timeit, %%time, %%timeit and %%capture run their code (%timeit once) and whose other magics
+and shell escapes do nothing but say so in the cell's output. During a call, the library functions
+in "forbid" raise LibraryUnavailable (rnncore.testing.without); those in "using" are intact copies.
 
 Nothing here is trusted: the submission runs in this process and may change anything in it,
 this module included. The grader therefore reads only data from the channel, and decides every
 score outside, in its own process.
 """
+import contextlib
 import importlib
+import io
 import os
+import re
 import signal
 import sys
+import time
 import traceback
+import types
 
 from grader import wire
+from rnncore.testing import copy_function, without
 
 OUTPUT_LIMIT = 20_000          # characters of a cell's output sent back
 OUTPUT_FILE = "output.txt"
@@ -49,8 +61,143 @@ def _error_text(error, label):
     return "\n".join(["Traceback (most recent call last):", *lines, message]) if lines else message
 
 
-class _NoIPython:
-    """get_ipython() for cells that use magics: they do nothing while grading."""
+_TRANSFORMER = []
+
+
+def transform(code):
+    """The Python that IPython would run for a cell's code (magics become get_ipython() calls)."""
+    if not _TRANSFORMER:
+        from IPython.core.inputtransformer2 import TransformerManager
+        _TRANSFORMER.append(TransformerManager())
+    return _TRANSFORMER[0].transform_cell(code)
+
+
+def run_cell(code, label, namespace, local=None):
+    exec(compile(transform(code), label, "exec"), namespace, namespace if local is None else local)
+
+
+RUN_MAGICS = ("%time", "%timeit", "%%time", "%%timeit", "%%capture")
+_TIMEIT_OPTION = re.compile(r"\s*-(?:[nrp]\s*[0-9.]+|[tcqo]+)(?=\s|$)")
+
+
+def _timeit_options(line):
+    """(options, the rest): -n1 -r 3 -o f(x) -> ("-n1 -r 3 -o", "f(x)")."""
+    options = []
+    while True:
+        match = _TIMEIT_OPTION.match(line)
+        if not match:
+            return " ".join(options), line.strip()
+        options.append(match.group().strip())
+        line = line[match.end():]
+
+
+class TimeitResult:
+    """What %timeit -o returns, for one run."""
+
+    def __init__(self, seconds):
+        self.loops, self.repeat, self.compile_time = 1, 1, 0.0
+        self.all_runs, self.timings = [seconds], [seconds]
+        self.best = self.worst = self.average = seconds
+        self.stdev = 0.0
+
+    def __repr__(self):
+        return f"{self.average * 1e3:.3g} ms (1 run, 1 loop: the grader times once)"
+
+
+class CapturedIO:
+    """What %%capture name stores: the cell's printed output."""
+
+    def __init__(self, stdout, stderr):
+        self.stdout, self.stderr, self.outputs = stdout, stderr, []
+
+    def show(self):
+        sys.stdout.write(self.stdout)
+        sys.stderr.write(self.stderr)
+
+    __call__ = show
+
+
+class Shell:
+    """get_ipython() while grading: the magics that run code run it, the others say they did
+    nothing (there is no shell, no display, no extension)."""
+
+    def __init__(self, namespace):
+        self.user_ns = namespace
+
+    @staticmethod
+    def _note(what):
+        print(f"[grader] {what} was not run: while grading, only {', '.join(RUN_MAGICS)} run "
+              f"(their code, once); other magics and shell commands do nothing.")
+
+    def _time(self, code, label):
+        cpu, wall = time.process_time(), time.perf_counter()
+        try:
+            try:
+                expression = compile(transform(code).strip() or "None", label, "eval")
+            except SyntaxError:
+                run_cell(code, label, self.user_ns)
+                return None
+            return eval(expression, self.user_ns)
+        finally:
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            print(f"CPU times: total: {cpu:.3g} s\nWall time: {wall:.3g} s")
+
+    def _timeit(self, setup, code, options, label):
+        local = {}
+        if setup.strip():
+            run_cell(setup, label, self.user_ns, local)
+        start = time.perf_counter()
+        run_cell(code, label, self.user_ns, local)        # as IPython: its names stay local
+        seconds = time.perf_counter() - start
+        if "-q" not in options.split():
+            print(f"{seconds * 1e3:.3g} ms (the grader runs %timeit's code once)")
+        return TimeitResult(seconds) if "-o" in options.split() else None
+
+    def run_line_magic(self, name, line, _stack_depth=1):
+        if name == "time":
+            return self._time(line, "<%time>")
+        if name == "timeit":
+            options, statement = _timeit_options(line)
+            return self._timeit("", statement, options, "<%timeit>")
+        self._note(f"%{name} {line}".strip())
+        return None
+
+    def run_cell_magic(self, name, line, cell):
+        if name == "time":
+            run_cell(cell, "<%%time>", self.user_ns)
+            return None
+        if name == "timeit":
+            options, setup = _timeit_options(line)
+            return self._timeit(setup, cell, options, "<%%timeit>")
+        if name == "capture":
+            words = line.split()
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    run_cell(cell, "<%%capture>", self.user_ns)
+                finally:
+                    captured = CapturedIO(out.getvalue(), err.getvalue())
+            names = [w for w in words if not w.startswith("-")]
+            if names:
+                self.user_ns[names[0]] = captured
+            if "--no-stdout" in words:
+                sys.stdout.write(captured.stdout)
+            if "--no-stderr" in words:
+                sys.stderr.write(captured.stderr)
+            return None
+        self._note(f"%%{name} {line}".strip() + " (the whole cell)")
+        return None
+
+    def magic(self, line):
+        name, _, rest = line.lstrip("%").partition(" ")
+        return self.run_line_magic(name, rest)
+
+    def system(self, command):
+        self._note(f"!{command}")
+
+    def getoutput(self, command, *args, **kwargs):
+        self._note(f"!{command}")
+        return []
 
     def __getattr__(self, name):
         return lambda *args, **kwargs: None
@@ -72,8 +219,9 @@ def main():
     # Past the file-size limit a write fails with an OSError instead of killing the process.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     sys.argv = ["grader"]
-    namespace = {"__name__": "__main__", "__builtins__": __builtins__,
-                 "get_ipython": _NoIPython}
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+    shell = Shell(namespace)
+    namespace["get_ipython"] = lambda: shell
 
     me = os.getpid()
     while True:
@@ -91,7 +239,7 @@ def main():
                 start = os.lseek(output, 0, os.SEEK_END)
                 reply = {"status": "ok"}
                 try:
-                    exec(compile(request["code"], request["label"], "exec"), namespace)
+                    run_cell(request["code"], request["label"], namespace)
                 except BaseException as error:      # SystemExit and KeyboardInterrupt too
                     reply = {"status": "error", "error": _error_text(error, request["label"])}
                 for stream in (sys.stdout, sys.stderr):
@@ -120,9 +268,14 @@ def main():
                         for name, target in request.get("using", {}).items():
                             module, _, attribute = target.partition(":")
                             saved[name] = namespace.get(name)
-                            namespace[name] = getattr(importlib.import_module(module), attribute)
+                            found = getattr(importlib.import_module(module), attribute)
+                            # an intact copy: what the question forbids stays available here
+                            namespace[name] = (copy_function(found)
+                                               if isinstance(found, types.FunctionType) else found)
                         args, kwargs = request.get("args", []), request.get("kwargs", {})
-                        value = function(*args, **kwargs)
+                        with without(*request.get("forbid", []),
+                                     why="while this question is graded"):
+                            value = function(*args, **kwargs)
                         if request.get("arguments_after"):   # what the call did to its arguments
                             value = (value, list(args), dict(kwargs))
                         reply = {"status": "ok", "value": value}
