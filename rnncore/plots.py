@@ -130,6 +130,53 @@ def bptt_graph(steps=4, ax=None, title="Backpropagation through time: the gradie
     return ax
 
 
+def io_configurations(axes=None, title="Inputs and outputs of an RNN"):
+    """Four ways to wire an RNN's inputs and outputs, one panel each: one to many, many to one,
+    many to many (one output per step) and encoder-decoder (an output sequence of another length).
+
+    Returns the four axes. Inputs x are at the bottom, states in the middle, outputs at the top;
+    horizontal arrows carry the state from step to step.
+    """
+    if axes is None:
+        fig, axes = plt.subplots(1, 4, figsize=(13, 3.4),
+                                 gridspec_kw={"width_ratios": [4, 4, 4, 6]})
+        fig.suptitle(title, fontweight="bold")
+        fig.subplots_adjust(top=0.76, wspace=0.05)
+    colours = {"x": OKABE_ITO[4], "h": OKABE_ITO[1], "y": OKABE_ITO[2], "s": OKABE_ITO[3]}
+    panels = [  # (title, steps, inputs at, outputs at, decoder starts at)
+        ("one to many\n(a caption for an image)", 4, [1], [1, 2, 3, 4], None),
+        ("many to one\n(classify a sentence)", 4, [1, 2, 3, 4], [4], None),
+        ("many to many\n(predict the next character)", 4, [1, 2, 3, 4], [1, 2, 3, 4], None),
+        ("encoder-decoder\n(translate: T_out differs from T_in)", 6, [1, 2, 3], [4, 5, 6], 4),
+    ]
+    for ax, (name, steps, inputs, outputs, decoder) in zip(axes, panels):
+        def node(t, y, text, kind):
+            ax.text(t, y, text, ha="center", va="center", fontsize=11,
+                    bbox=dict(boxstyle="round,pad=0.35", fc=colours[kind], ec="black"))
+
+        def arrow(start, end):
+            ax.annotate("", xy=end, xytext=start, arrowprops=dict(
+                arrowstyle="-|>", lw=1.2, color="black", shrinkA=13, shrinkB=13))
+
+        for t in range(1, steps + 1):
+            state = "s" if decoder and t >= decoder else "h"
+            index = t - decoder + 1 if state == "s" else t
+            node(t, 1.0, f"${state}_{{{index}}}$", state)
+            if t < steps:
+                arrow((t, 1.0), (t + 1, 1.0))
+            if t in inputs:
+                node(t, 0.0, f"$x_{{{t}}}$", "x")
+                arrow((t, 0.0), (t, 1.0))
+            if t in outputs:
+                k = t - outputs[0] + 1 if decoder else t
+                node(t, 2.0, f"$y_{{{k}}}$", "y")
+                arrow((t, 1.0), (t, 2.0))
+        ax.set(xlim=(0.4, steps + 0.6), ylim=(-0.5, 2.5), title=name)
+        ax.title.set_fontsize("medium")
+        ax.axis("off")
+    return axes
+
+
 # --- training and inside the models --------------------------------------------------------------
 
 def _smooth(values, beta):

@@ -83,3 +83,15 @@ def test_confusion_matrix_counts_and_shows_row_fractions():
     shown = ax.get_images()[0].get_array()
     np.testing.assert_allclose(shown[1], [1 / 3, 2 / 3, 0])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+
+
+def test_io_configurations_draws_four_titled_panels_with_their_inputs_and_outputs():
+    axes = plots.io_configurations()
+    assert len(axes) == 4 and axes[0].figure.get_suptitle()
+    labels = [[t.get_text() for t in ax.texts] for ax in axes]
+    assert [ax.get_title().split("\n")[0] for ax in axes] == [
+        "one to many", "many to one", "many to many", "encoder-decoder"]
+    count = [{kind: sum(text.startswith(f"${kind}_") for text in panel) for kind in "xhsy"}
+             for panel in labels]
+    assert count == [{"x": 1, "h": 4, "s": 0, "y": 4}, {"x": 4, "h": 4, "s": 0, "y": 1},
+                     {"x": 4, "h": 4, "s": 0, "y": 4}, {"x": 3, "h": 3, "s": 3, "y": 3}]
