@@ -7,6 +7,7 @@ major, as :func:`rnncore.data.windows` makes them) and returns the next K = ``ho
 Two baselines that a model must beat to be worth its training:
 
     persistence        x_hat_{t+k} = x_t                 for k = 1..K: nothing changes
+    seasonal naive     x_hat_{t+k} = x_{t+k-mS}          the value one cycle (period S) earlier
     linear AR(P)       x_hat_{t+k} = [x_{t-P+1}, .., x_t, 1] W_k    least squares, one W_k per k
 
 Plain numpy: the baselines are fitted in closed form, never differentiated.
@@ -46,6 +47,27 @@ def persistence(xs, horizon):
     if xs.ndim != 3:
         raise ValueError(f"xs must have shape (P, B, D), got {xs.shape}")
     return np.repeat(xs[-1:], horizon, axis=0)
+
+
+def seasonal_naive(xs, horizon, period):
+    """The value one cycle earlier: xs (P, B, D) -> (K, B, D), x_hat_{t+k} = x_{t+k-m S}.
+
+    S = ``period`` steps; m = ceil(k / S) is the smallest whole number of cycles that reaches
+    back into the window (m = 1 for every k <= S). The window must reach back that far:
+    P >= S, and P >= m S - k + 1 for the largest horizon.
+    """
+    xs = np.asarray(xs)
+    if xs.ndim != 3:
+        raise ValueError(f"xs must have shape (P, B, D), got {xs.shape}")
+    if period < 1 or horizon < 1:
+        raise ValueError(f"period and horizon must be positive, got {period} and {horizon}")
+    P = xs.shape[0]
+    k = np.arange(1, horizon + 1)
+    back = -(-k // period) * period - k                   # m S - k >= 0 steps before x_t
+    if back.max() >= P:
+        raise ValueError(f"a window of {P} steps cannot reach one cycle of {period} steps back "
+                         f"for horizons 1 to {horizon}")
+    return xs[P - 1 - back]                                # xs[P - 1] is x_t
 
 
 def _features(xs):

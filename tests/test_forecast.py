@@ -39,6 +39,24 @@ def test_persistence_repeats_the_last_value():
     np.testing.assert_array_equal(out, np.broadcast_to(xs[-1], (5, 3, 2)))
 
 
+def test_seasonal_naive_repeats_the_last_cycle():
+    series = np.arange(40.0)                                      # the value is the time step
+    xs, ys = data.windows(series, 7, 9)                           # window s: x_t = s + 6
+    out = forecast.seasonal_naive(xs, 9, period=4)
+    assert out.shape == ys.shape
+    t = xs[-1]                                                    # (M, 1)
+    for k in range(1, 10):                                        # m = ceil(k / 4) cycles back
+        np.testing.assert_array_equal(out[k - 1], t + k - 4 * -(-k // 4))
+    # a series with period 5 is forecast exactly, at every horizon
+    periodic = np.sin(2 * np.pi * np.arange(60) / 5)[:, None] * [1.0, -2.0]   # (N, D = 2)
+    xs, ys = data.windows(periodic, 5, 12)
+    np.testing.assert_allclose(forecast.seasonal_naive(xs, 12, 5), ys, atol=1e-12)
+    # period 1 is persistence
+    np.testing.assert_array_equal(forecast.seasonal_naive(xs, 3, 1), forecast.persistence(xs, 3))
+    with pytest.raises(ValueError, match="cannot reach one cycle of 6 steps back"):
+        forecast.seasonal_naive(xs, 3, 6)
+
+
 def test_linear_ar_recovers_a_noise_free_autoregression():
     """x_t = 0.5 x_{t-1} - 0.3 x_{t-2} + 1, kicked by a random number every 10 steps (else it
     settles at its fixed point). Between kicks every direct forecast is an exact linear function
