@@ -20,6 +20,15 @@ from . import losses, model, rnn
 from .shapes import check_shapes
 
 
+def slope(h, nonlinearity="tanh"):
+    """f'(z) from the step's output h = f(z): 1 - h^2 for tanh, [h > 0] for ReLU."""
+    if nonlinearity == "tanh":
+        return 1.0 - h ** 2
+    if nonlinearity == "relu":
+        return (h > 0).astype(h.dtype)
+    raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+
+
 def step_backward(params, x, h_prev, h, dh, nonlinearity="tanh"):
     """Backward through one step h = f(h_prev W_h + x W_x + b_h).
 
@@ -29,19 +38,14 @@ def step_backward(params, x, h_prev, h, dh, nonlinearity="tanh"):
     """
     check_shapes(W_x=(params["W_x"], "D H"), W_h=(params["W_h"], "H H"), x=(x, "B D"),
                  h_prev=(h_prev, "B H"), h=(h, "B H"), dh=(dh, "B H"))
-    if nonlinearity == "tanh":
-        dz = dh * (1.0 - h ** 2)                      # (B, H)
-    elif nonlinearity == "relu":
-        dz = dh * (h > 0)                             # (B, H)
-    else:
-        raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    dz = dh * slope(h, nonlinearity)                  # (B, H)
     grads = {"W_x": x.T @ dz,                         # (D, H)
              "W_h": h_prev.T @ dz,                    # (H, H)
              "b_h": dz.sum(axis=0)}                   # (H,)
     return grads, dz @ params["W_h"].T, dz @ params["W_x"].T
 
 
-def backward(params, xs, hs, state, dhs, nonlinearity="tanh", truncate=None):
+def backward(params, xs, hs, state, dhs, nonlinearity="tanh", truncate=None, trace=None):
     """BPTT through the RNN layer.
 
     xs: (T, B, D); hs: (T, B, H), the stored states h_1..h_T; state: h_0 (B, H);
@@ -50,6 +54,8 @@ def backward(params, xs, hs, state, dhs, nonlinearity="tanh", truncate=None):
     (the state was carried forward across them; see :func:`rnncore.model.loss`); it still reaches
     h_0 from the first window.
     Returns ``(grads, dstate, dxs)``: dW_x, dW_h, db_h summed over time, dL/dh_0 and dL/dxs.
+    trace: an optional list; each step appends ``{"t", "dh", "dz", "grads"}`` to it (t = 1..T in
+    the book's numbering, in the order the steps run: T first), for display.
     """
     T = check_shapes(xs=(xs, "T B D"), hs=(hs, "T B H"), state=(state, "B H"),
                      dhs=(dhs, "T B H"))["T"]
@@ -58,8 +64,12 @@ def backward(params, xs, hs, state, dhs, nonlinearity="tanh", truncate=None):
     dh_next = np.zeros_like(state)                    # gradient arriving from step t + 1
     for t in reversed(range(T)):
         h_prev = hs[t - 1] if t > 0 else state
-        step_grads, dh_next, dxs[t] = step_backward(params, xs[t], h_prev, hs[t],
-                                                    dhs[t] + dh_next, nonlinearity)
+        dh = dhs[t] + dh_next                         # dh_t: its own output + the future
+        step_grads, dh_next, dxs[t] = step_backward(params, xs[t], h_prev, hs[t], dh,
+                                                    nonlinearity)
+        if trace is not None:
+            trace.append({"t": t + 1, "dh": dh, "dz": dh * slope(hs[t], nonlinearity),
+                          "grads": step_grads})
         for name in grads:
             grads[name] += step_grads[name]           # shared weights: sum over time
         if truncate is not None and t > 0 and t % truncate == 0:
