@@ -39,6 +39,8 @@ Modules, one idea each:
                            interface; parameters, sequential steps, path length, input dependence
 - :mod:`rnncore.streaming` one token at a time: a recurrent step against attention over a KV cache;
                            state memory, multiply-adds and time per token
+- :mod:`rnncore.rotary`    rotary position embeddings: scores that depend on t - s only
+- :mod:`rnncore.linear_attention`  causal linear attention, computed as attention and as an RNN
 - :mod:`rnncore.plots`, :mod:`rnncore.widgets`  the book's figures and controls
 
 Two gradient paths, one truth: each cell's ``forward`` is an autograd primitive whose backward is
@@ -55,3 +57,4 @@ from . import (attention, audio, bptt, checks, data, datasets, dates,  # noqa: E
                dynamics, forecast, gates, generate, gradcheck, gru, losses, lstm, model, optim,
                output, readout, rnn, seq2seq, sequence_models, shapes, streaming, tasks, tcn,
                testing, train, transformer, video, wrappers)
+from . import linear_attention, rotary  # noqa: E402,F401

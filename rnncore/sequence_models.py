@@ -17,14 +17,18 @@ step makes a language model and one at the last step a sequence regressor. The m
 
 Besides the error a model makes, the book compares (Vaswani et al. 2017, Table 1):
 
-- :func:`count`: the number of parameters;
+- :func:`count`: the number of parameters, and :func:`width_for_budget`, the width that gives a
+  model a parameter budget, so that models can be compared at the same size;
+- :func:`complexity_per_layer`: the work of one layer over T steps, in Vaswani et al.'s O-terms;
 - :func:`sequential_steps`: how many operations must run one after the other in a forward pass
   over T steps (the rest runs in parallel over the positions);
 - :func:`path_length`: how many layers a signal from the first input passes through, on the
   shortest path, before it reaches the features at the last step T;
 - :func:`dependence`: which inputs an output can see, measured by autograd.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as onp
 
 import autograd.numpy as np
 from autograd import grad
@@ -105,6 +109,46 @@ def forward(spec, params, xs):
 def count(params):
     """The number of parameters: the sizes of every array in the nested dict, summed."""
     return int(sum(np.size(w) for _, w in optim.leaves(params)))
+
+
+def width_for_budget(spec, input_size, budget, output_size=0):
+    """``spec`` with the width whose parameter count is closest to ``budget``.
+
+    The count is the model's (:func:`count` of :func:`init`) plus, if ``output_size`` is given,
+    a linear readout of the features (width x output_size weights and output_size biases), so
+    that models of different kinds can be compared at the same number of parameters. A
+    Transformer's width stays a multiple of its heads, and its MLP keeps d_ff = 2 width unless
+    the spec fixes d_ff. Ties go to the smaller width.
+    """
+    if budget < 1:
+        raise ValueError(f"budget must be a positive number of parameters, got {budget}")
+    step = spec.heads if spec.kind == "transformer" else 1
+
+    def total(width):
+        sized = replace(spec, width=width)
+        params = init(sized, input_size, onp.random.default_rng(0))
+        return count(params) + (width * output_size + output_size if output_size else 0), sized
+
+    best, width = None, step
+    while True:
+        n, sized = total(width)
+        if best is None or abs(n - budget) < abs(best[0] - budget):
+            best = (n, sized)
+        if n >= budget:
+            return best[1]
+        width += step
+
+
+def complexity_per_layer(spec):
+    """The work of one layer over a sequence of T steps of width d, as in Vaswani et al. 2017,
+    Table 1: a string. Recurrent: T steps of a d x d product, O(T d^2); convolution with kernel
+    size k: O(k T d^2); self-attention: the T x T scores of d-vectors, O(T^2 d) (its d x d
+    projections, O(T d^2), are left out, as in the paper)."""
+    if spec.kind in RECURRENT:
+        return "O(T d²)"
+    if spec.kind == "tcn":
+        return "O(k T d²)"
+    return "O(T² d)"
 
 
 def sequential_steps(spec, T):

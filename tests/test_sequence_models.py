@@ -146,3 +146,37 @@ def test_errors_name_the_problem():
     with pytest.raises(ValueError, match=r"xs has shape \(5, 1, 2\), expected \(T, B, D\) "
                                          r"with D = 3"):
         sm.forward(spec, params, np.zeros((5, 1, 2)))
+
+
+@pytest.mark.parametrize("spec", [sm.Spec("rnn"), sm.Spec("lstm"), sm.Spec("gru"),
+                                  sm.Spec("tcn", layers=3), sm.Spec("transformer", heads=2),
+                                  sm.Spec("transformer", 6, heads=3, d_ff=20)],
+                         ids=lambda s: s.kind)
+@pytest.mark.parametrize("D, out, budget", [(2, 1, 4513), (20, 20, 9000)])
+def test_width_for_budget_is_the_closest_width(spec, D, out, budget):
+    """The chosen width's count (model + readout, by the formula) is the closest to the budget
+    of all widths (the heads dividing a Transformer's)."""
+    total = lambda s: formula(s, D) + s.width * out + out                 # noqa: E731
+    chosen = sm.width_for_budget(spec, D, budget, out)
+    step = spec.heads if spec.kind == "transformer" else 1
+    assert chosen.width % step == 0 and chosen.kind == spec.kind
+    assert chosen.d_ff == spec.d_ff and chosen.layers == spec.layers
+    others = [sm.replace(spec, width=w) for w in range(step, 4 * chosen.width, step)]
+    assert all(abs(total(chosen) - budget) <= abs(total(o) - budget) for o in others)
+
+
+def test_width_for_budget_matches_counts_that_differ_by_an_order_of_magnitude():
+    specs = [sm.Spec("rnn"), sm.Spec("lstm"), sm.Spec("tcn", layers=4), sm.Spec("transformer")]
+    at_32 = [sm.count(sm.init(s, 2, np.random.default_rng(0))) for s in specs]
+    assert max(at_32) / min(at_32) > 10
+    matched = [sm.count(sm.init(sm.width_for_budget(s, 2, 4500), 2, np.random.default_rng(0)))
+               for s in specs]
+    assert max(matched) / min(matched) < 1.2
+    with pytest.raises(ValueError, match="budget"):
+        sm.width_for_budget(specs[0], 2, 0)
+
+
+def test_complexity_per_layer_follows_vaswani_table_1():
+    assert sm.complexity_per_layer(sm.Spec("gru")) == "O(T d²)"
+    assert sm.complexity_per_layer(sm.Spec("tcn")) == "O(k T d²)"
+    assert sm.complexity_per_layer(sm.Spec("transformer")) == "O(T² d)"
