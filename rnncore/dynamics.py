@@ -67,6 +67,17 @@ def with_spectral_norm(W, s):
     return np.asarray(W) * (s / sigma)
 
 
+def orthogonal(size, rng, dtype=np.float64):
+    """A random orthogonal (size, size) matrix, drawn uniformly (Haar measure) with ``rng``.
+
+    Every singular value is 1, so rho = sigma_max = 1: as a recurrent matrix it neither stretches
+    nor shrinks any direction (Saxe, McClelland & Ganguli 2014). QR of a Gaussian matrix, with
+    the signs of R's diagonal moved into Q so that the draw is uniform (Mezzadri 2007).
+    """
+    Q, R = np.linalg.qr(rng.normal(size=(size, size)))
+    return (Q * np.sign(np.diag(R))).astype(dtype)
+
+
 def derivative_bound(nonlinearity):
     """gamma = max |f'| for f in DERIVATIVE_BOUND ("tanh", "relu", "sigmoid")."""
     if nonlinearity not in DERIVATIVE_BOUND:

@@ -161,6 +161,19 @@ def test_radius_and_norm_and_rescaling():
         dynamics.with_spectral_norm(np.zeros((3, 3)), 1.0)
 
 
+def test_orthogonal_draws_are_orthogonal_seeded_and_not_all_alike():
+    Q = dynamics.orthogonal(7, np.random.default_rng(3))
+    np.testing.assert_allclose(Q @ Q.T, np.eye(7), atol=1e-12)
+    np.testing.assert_allclose(np.linalg.svd(Q, compute_uv=False), np.ones(7), rtol=1e-12)
+    assert dynamics.spectral_radius(Q) == pytest.approx(1.0)
+    np.testing.assert_array_equal(Q, dynamics.orthogonal(7, np.random.default_rng(3)))
+    assert not np.allclose(Q, dynamics.orthogonal(7, np.random.default_rng(4)))
+    assert dynamics.orthogonal(3, np.random.default_rng(0), np.float32).dtype == np.float32
+    # uniform (Haar): the mean of many draws is near zero, not biased towards +I as plain QR is
+    mean = np.mean([dynamics.orthogonal(3, np.random.default_rng(s)) for s in range(400)], axis=0)
+    assert np.abs(mean).max() < 0.1
+
+
 def test_shape_errors_name_the_argument():
     params, xs, h0 = make()
     with pytest.raises(ValueError, match="xs has shape"):
