@@ -31,7 +31,8 @@ NONLINEARITIES = {
 
 
 def init(input_size, hidden_size, rng, dtype=np.float64):
-    """Parameters drawn as PyTorch does, U(-1/sqrt(H), 1/sqrt(H)), with a zero bias."""
+    """Weights drawn as PyTorch draws them, U(-1/sqrt(H), 1/sqrt(H)); the bias starts at zero
+    (PyTorch draws its two biases, b_ih and b_hh, from the same range)."""
     k = 1.0 / np.sqrt(hidden_size)
     return {
         "W_x": rng.uniform(-k, k, (input_size, hidden_size)).astype(dtype),   # (D, H)
