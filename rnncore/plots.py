@@ -324,3 +324,8 @@ def confusion_matrix(labels, predicted, names, ax=None, title="Confusion matrix"
     ax.set_yticks(range(K), labels=names)
     ax.set(title=title, xlabel="predicted class", ylabel="true class")
     return ax, counts
+
+
+# --- data-flow diagrams of chapter 5's cells and models, drawn in rnncore.diagrams ---------------
+from .diagrams import (bidirectional_graph, encoder_decoder_graph, gru_cell_diagram,  # noqa: E402,F401
+                       lstm_cell_diagram)
