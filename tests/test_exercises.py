@@ -7,13 +7,25 @@ and folders are never touched):
 a) that exercises/ is exactly what generate_assignment makes from solutions/ now;
 b) that autograding gives the solution full marks, the untouched release zero, every plausible
    wrong answer (tests/answers/<assignment>.py) less than full on its own question and full on the
-   others, and every valid alternative full marks;
+   others, and every valid alternative full marks; that every wrong answer fails a visible test
+   (Validate predicts the grade), gets the same grade whatever the student's hidden inputs, and,
+   if it imports the library's function, is told to write it itself;
 c) that ``nbgrader validate`` passes the solution and fails the untouched release;
 d) that no release carries solution code or hidden tests, and no notebook carries outputs.
 
-Each assignment is generated once and autograded once (session fixtures), the two in parallel.
+e) that no question can be answered by the library or copied from the book: every question
+   forbids the library functions that compute its answer, and no chapter prints them.
+
+Each assignment is generated once (session fixtures, two at a time). ``nbgrader autograde`` grades
+the solution, the untouched release and one wrong answer per assignment (the whole pipeline, and
+feedback); every other answer is graded by the same engine directly (grader.engine.grade, which
+nbgrader's SandboxedGrading calls too), two sandboxes at a time, so that a wrong answer's question
+can be regraded with many students' seeds in the same sandboxed run. The two agree on the
+students both grade (checked).
 """
+import ast
 import html
+import inspect
 import json
 import os
 import re
@@ -28,6 +40,8 @@ import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
 from answers import ALTERNATIVES, WRONG
+from grader import assignment as assignments, engine, sandbox as sandboxes, submission
+from rnncore.testing import resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every folder of solutions/ is an assignment (chNN_slug), with one notebook of the same name.
@@ -161,14 +175,24 @@ def courses(tmp_path_factory):
     return roots
 
 
+def through_nbgrader(assignment):
+    """The students that ``nbgrader autograde`` grades: the solution, the release, the first
+    wrong answer (its feedback shows a hint)."""
+    students = list(submissions(assignment))
+    wrong = [s for s in students if s.startswith("wrong-")]
+    return ["solution", "release", *wrong[:1]]
+
+
 @pytest.fixture(scope="session")
-def scores(courses):
+def nbgrader_scores(courses):
     """assignment -> student -> test cell grade_id -> (score, max_score), after one
-    ``nbgrader autograde <id>`` per assignment over every submission. Submissions are the
-    committed release (what students get) with answer cells filled in."""
+    ``nbgrader autograde <id>`` per assignment over the students of through_nbgrader.
+    Submissions are the committed release (what students get) with answer cells filled in."""
     for assignment, root in courses.items():
         release = read(release_path(assignment))
         for student, (_, codes) in submissions(assignment).items():
+            if student not in through_nbgrader(assignment):
+                continue
             path = root / "submitted" / student / assignment / f"{assignment}.ipynb"
             path.parent.mkdir(parents=True)
             nbformat.write(release if codes is None else filled(release, codes), path)
@@ -177,7 +201,7 @@ def scores(courses):
     for (assignment, root), run in zip(courses.items(), runs):
         result[assignment] = {}
         with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
-            for student in submissions(assignment):
+            for student in through_nbgrader(assignment):
                 try:
                     notebook = gradebook.find_submission_notebook(assignment, assignment, student)
                 except MissingEntry:
@@ -188,7 +212,77 @@ def scores(courses):
     return result
 
 
-def failure(courses, assignment, student, grade_id):
+# Seeds of other students: each wrong answer's own question is graded again with each of them.
+REGRADES = 20
+ENGINE_WORKERS = 2
+
+
+@pytest.fixture(scope="session")
+def engine_results(courses):
+    """assignment -> student -> grader.engine.Result, for every submission: graded as nbgrader's
+    SandboxedGrading grades it (read from the submitted file's bytes, the course's per-student
+    seed), and, for a wrong answer, its own question regraded with REGRADES other students'
+    seeds in the same run (result.regrades)."""
+    try:
+        sandboxes.check()
+        unsafe = False
+    except sandboxes.SandboxUnavailable:        # (as tests/test_exercises.py does without root)
+        unsafe = True
+    specs = {a: assignments.load(root, a, "solutions", "exercises") for a, root in courses.items()}
+    jobs = []
+    for assignment, spec in specs.items():
+        release = read(release_path(assignment))
+        (name, notebook), = spec.notebooks.items()
+        notebook.ref                           # the solution runs once, before the threads
+        others = [spec.seed(name, f"another-student-{k}") for k in range(REGRADES)]
+        wrong = {f"wrong-{w.cell}-{w.name}": grading_cell(w.cell) for w in WRONG[assignment]}
+        for student, (_, codes) in submissions(assignment).items():
+            data = nbformat.writes(release if codes is None else filled(release, codes)).encode()
+            jobs.append((assignment, student, notebook, spec, data,
+                         others if student in wrong else (), {wrong.get(student)}))
+    boxes = [sandboxes.Sandbox(2 + k, unsafe=unsafe) for k in range(ENGINE_WORKERS)]
+    free = list(boxes)
+
+    def grade(job):
+        assignment, student, notebook, spec, data, others, only = job
+        answers, _ = submission.read_answers(data, notebook.release)
+        box = free.pop()
+        try:
+            return engine.grade(box, submission.prepare(notebook.release, answers),
+                                notebook.questions, notebook.points, notebook.ref,
+                                spec.seed(notebook.name, student),
+                                engine.Timeouts(cell=60, call=30), regrade=others,
+                                regrade_only=only)
+        finally:
+            free.append(box)
+
+    results = {a: {} for a in specs}
+    try:
+        with ThreadPoolExecutor(ENGINE_WORKERS) as pool:
+            for job, result in zip(jobs, pool.map(grade, jobs)):
+                results[job[0]][job[1]] = result
+    finally:
+        for box in boxes:
+            box.close()
+    return results
+
+
+@pytest.fixture(scope="session")
+def scores(engine_results):
+    """assignment -> student -> test cell grade_id -> (score, max_score), by the engine."""
+    return {a: {s: r.scores for s, r in by_student.items()}
+            for a, by_student in engine_results.items()}
+
+
+def failure(courses, assignment, student, grade_id, results=None):
+    """Why a test cell lost its points: the engine's message, or else the error the cell
+    shows in the notebook nbgrader autograded."""
+    if results is not None and student in results[assignment]:
+        return results[assignment][student].messages.get(grade_id, "no error")
+    return nbgrader_failure(courses, assignment, student, grade_id)
+
+
+def nbgrader_failure(courses, assignment, student, grade_id):
     """The error a test cell raised in the autograded notebook, for assertion messages."""
     path = courses[assignment] / "autograded" / student / assignment / f"{assignment}.ipynb"
     for cell in read(path).cells:
@@ -224,8 +318,8 @@ def test_release_is_what_generate_assignment_makes_of_the_solutions(courses, ass
 # --- b) autograding -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_solution_scores_full_marks(courses, scores, assignment):
-    got = scores[assignment]["solution"]
+def test_solution_scores_full_marks(courses, nbgrader_scores, assignment):
+    got = nbgrader_scores[assignment]["solution"]
     lost = {cell: s for cell, s in got.items() if s[0] != s[1]}
     assert got and not lost, (
         f"{assignment}: the solution scored {report(got)}; failures: "
@@ -233,11 +327,21 @@ def test_solution_scores_full_marks(courses, scores, assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_untouched_release_scores_zero(scores, assignment):
-    got = scores[assignment]["release"]
+def test_untouched_release_scores_zero(nbgrader_scores, assignment):
+    got = nbgrader_scores[assignment]["release"]
     assert got and all(score == 0 for score, _ in got.values()), (
         f"{assignment}: the untouched release scored {report(got)}, expected 0 everywhere")
 
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_nbgrader_autograde_and_the_engine_give_the_same_scores(nbgrader_scores, scores,
+                                                                 assignment):
+    """The students graded both ways get the same scores: the engine's results stand for
+    nbgrader autograde's in the tests below."""
+    for student in through_nbgrader(assignment):
+        assert nbgrader_scores[assignment][student] == scores[assignment][student], (
+            f"{assignment}: {student} scored {report(nbgrader_scores[assignment][student])} "
+            f"through nbgrader autograde, {report(scores[assignment][student])} by the engine")
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_answer_cell_has_a_wrong_answer_and_an_alternative(assignment):
@@ -261,34 +365,117 @@ def test_every_answer_cell_has_a_wrong_answer_and_an_alternative(assignment):
 
 
 @pytest.mark.parametrize("assignment, student, cell", wrong_cases())
-def test_wrong_answer_loses_points_on_its_own_question_only(courses, scores, assignment,
+def test_wrong_answer_loses_points_on_its_own_question_only(courses, engine_results, assignment,
                                                              student, cell):
-    got = scores[assignment][student]
+    result = engine_results[assignment][student]
+    got = result.scores
     why = submissions(assignment)[student][0]
     score, top = got[grading_cell(cell)]
     assert score < top, (
         f"{assignment}: student {student} ({why}) scored full marks {score:g}/{top:g} on "
         f"{grading_cell(cell)}; the tests do not catch this mistake")
-    # ... and the student is told what is wrong: the grader's check failed (grader.checks), not
-    # a crash inside the check.
-    error = failure(courses, assignment, student, grading_cell(cell))
-    assert error.startswith("CheckFailed:") and "could not be checked" not in error, (
+    # ... and the student is told what is wrong: a check failed or their code raised (grader.
+    # checks), not a crash inside the check.
+    error = result.messages[grading_cell(cell)]
+    assert "could not be checked" not in error, (
         f"{assignment}: student {student} ({why}) fails {grading_cell(cell)} without a message "
         f"that says what is wrong: {error}")
     others = {c: s for c, s in got.items() if c != grading_cell(cell) and s[0] != s[1]}
     assert not others, (
         f"{assignment}: student {student} ({why}) lost points on other questions: {report(got)}; "
-        + "; ".join(f"{c}: {failure(courses, assignment, student, c)}" for c in others))
+        + "; ".join(f"{c}: {result.messages.get(c)}" for c in others))
+
+
+# Wrong answers that no visible test catches, and why that is right (issue 12: Validate predicts
+# the grade, with any exception listed here): (assignment, wrong answer name) -> reason.
+NOT_CAUGHT_BY_VISIBLE_TESTS = {}
+
+
+def visible_test_failures(assignment, result):
+    """grade_id -> the visible test's error, for the graded test cells whose visible tests
+    failed in the submission's run (what Validate would have shown)."""
+    release = read(release_path(assignment))
+    failed = {}
+    for i, cell in enumerate(release.cells):
+        meta = nbgrader_meta(cell)
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            outcome = result.outcomes.get(i, {})
+            if outcome.get("status") == "error":
+                failed[meta["grade_id"]] = outcome.get("error", "").strip().split("\n")[-1]
+    return failed
+
+
+@pytest.mark.parametrize("assignment, student, cell", wrong_cases())
+def test_wrong_answer_fails_a_visible_test(engine_results, assignment, student, cell):
+    name = student.split(f"wrong-{cell}-", 1)[1]
+    if (assignment, name) in NOT_CAUGHT_BY_VISIBLE_TESTS:
+        pytest.skip(NOT_CAUGHT_BY_VISIBLE_TESTS[assignment, name])
+    failed = visible_test_failures(assignment, engine_results[assignment][student])
+    why = submissions(assignment)[student][0]
+    assert failed, (
+        f"{assignment}: the wrong answer {student} ({why}) passes every visible test, so "
+        f"Validate says Success and the grade is lower: add a visible test that catches it to "
+        f"the notebook (or list it in NOT_CAUGHT_BY_VISIBLE_TESTS with the reason)")
+
+
+@pytest.mark.parametrize("assignment, student", [pytest.param(a, "solution", id=f"{a}-solution")
+                                                 for a in ASSIGNMENTS] + alternative_cases())
+def test_right_answers_pass_every_visible_test(engine_results, assignment, student):
+    """Validate says Success to the solution and to every valid alternative (which score full)."""
+    failed = visible_test_failures(assignment, engine_results[assignment][student])
+    assert not failed, (f"{assignment}: {student} ({submissions(assignment)[student][0]}) fails "
+                        f"visible tests: {failed}")
+
+
+@pytest.mark.parametrize("assignment, student, cell", wrong_cases())
+def test_wrong_answer_gets_the_same_grade_whatever_the_hidden_inputs(engine_results, assignment,
+                                                                    student, cell):
+    result = engine_results[assignment][student]
+    own = grading_cell(cell)
+    grades = [result.scores[own][0]] + [regrade[own] for regrade in result.regrades.values()]
+    assert len(grades) == REGRADES + 1
+    full = sum(g == result.scores[own][1] for g in grades)
+    assert len(set(grades)) == 1, (
+        f"{assignment}: {student} ({submissions(assignment)[student][0]}) scores full marks on "
+        f"{own} for {full} of {len(grades)} students' hidden inputs: the question must catch "
+        f"it on every draw")
+
+
+def import_cases():
+    return [c for c in wrong_cases() if c.values[1].split("-", 2)[2].startswith("imports_")]
+
+
+@pytest.mark.parametrize("assignment, student, cell", import_cases())
+def test_an_answer_that_imports_the_library_is_told_to_write_it(engine_results, assignment,
+                                                                student, cell):
+    result = engine_results[assignment][student]
+    message = result.messages.get(grading_cell(cell), "")
+    assert "write this one yourself" in message, (
+        f"{assignment}: {student} imports the library's implementation; {grading_cell(cell)} "
+        f"should fail with LibraryUnavailable ('... write this one yourself'), not: "
+        f"{message or 'full marks'}")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_answer_cell_has_an_answer_that_imports_the_library(assignment):
+    nb = read(source_path(assignment))
+    missing = [a for a in answer_ids(nb) if not any(
+        w.cell == a and w.name.startswith("imports_") for w in WRONG.get(assignment, []))
+        and grading_cell(a) not in NOT_FORBIDDING]
+    assert not missing, (
+        f"{assignment}: no wrong answer named imports_... (one that imports the library's "
+        f"implementation) for {missing} in tests/answers/{assignment}.py")
 
 
 @pytest.mark.parametrize("assignment, student", alternative_cases())
-def test_valid_alternative_scores_full_marks(courses, scores, assignment, student):
-    got = scores[assignment][student]
+def test_valid_alternative_scores_full_marks(engine_results, assignment, student):
+    result = engine_results[assignment][student]
+    got = result.scores
     why = submissions(assignment)[student][0]
     lost = {c: s for c, s in got.items() if s[0] != s[1]}
     assert got and not lost, (
         f"{assignment}: student {student} ({why}) scored {report(got)}; failures: "
-        + "; ".join(f"{c}: {failure(courses, assignment, student, c)}" for c in lost))
+        + "; ".join(f"{c}: {result.messages.get(c)}" for c in lost))
 
 
 # --- c) nbgrader validate -------------------------------------------------------------------------
@@ -448,7 +635,7 @@ def test_built_book_shows_no_solution_code_and_no_hidden_tests(built_book, assig
 
 
 @pytest.fixture(scope="session")
-def feedback(courses, scores):
+def feedback(courses, nbgrader_scores):
     """assignment -> its feedback folder, after ``nbgrader generate_feedback <id>`` over every
     autograded submission."""
     in_parallel([(["generate_feedback", a], courses[a], True) for a in ASSIGNMENTS])
@@ -456,13 +643,13 @@ def feedback(courses, scores):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_feedback_shows_visible_messages_but_no_hidden_test_code(feedback, scores, assignment):
+def test_feedback_shows_visible_messages_but_no_hidden_test_code(feedback, assignment):
     """Students read the failing visible tests' messages; the hidden tests' code never shows, not
     even through a traceback (nbgrader_config.py: ClearHiddenTests, minimal tracebacks)."""
     hidden = secret_fragments(assignment, kinds=(HIDDEN_MARKERS,))
     assert hidden, f"{assignment}: found no hidden-test code in the source"
     leaks, hints = [], 0
-    for student in submissions(assignment):
+    for student in through_nbgrader(assignment):
         page = feedback[assignment] / student / assignment / f"{assignment}.html"
         assert page.is_file(), f"no feedback for {student} on {assignment}"
         text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
@@ -473,3 +660,146 @@ def test_feedback_shows_visible_messages_but_no_hidden_test_code(feedback, score
         hints += student.startswith("wrong-") and "Hint:" in text
     assert not leaks, f"feedback on {assignment} shows hidden tests:\n" + "\n".join(leaks)
     assert hints, f"no feedback on {assignment} shows a failing test's hint to the student"
+
+
+# --- e) no question answered by the library, or by the book --------------------------------------
+
+# Questions that forbid nothing, and why: they ask for no function the library has.
+NOT_FORBIDDING = {
+    **{("ch08_conclusion", f"test_{q}"): "a concept check: a letter or a number, no function"
+       for q in ["q1_parameters", "q2_perplexity", "q3_truncated_bptt", "q4_vanishing",
+                 "q5_lstm_cell", "q6_forecast_split", "q7_receptive_field", "q8_path_length",
+                 "q9_kv_cache", "q10_streaming"]},
+    ("ch08_conclusion", "test_capstone"): "an outcome question: any model that reaches the "
+                                          "accuracy on the hidden task scores, built from the "
+                                          "library or not",
+}
+
+
+def questions_of(assignment):
+    return assignments.load_grading(ROOT / "solutions" / assignment / "grading.py")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_question_forbids_the_library_functions_that_answer_it(assignment):
+    empty = [g for g, check in questions_of(assignment).items()
+             if not getattr(check, "forbid", ()) and (assignment, g) not in NOT_FORBIDDING]
+    assert not empty, (
+        f"{assignment}: the questions {empty} of solutions/{assignment}/grading.py forbid no "
+        f"library function, so an answer that imports the library's implementation scores full: "
+        f"add @question(..., forbid=(\"rnncore.module:function\", ...)), or list the question "
+        f"in NOT_FORBIDDING with the reason")
+
+
+DIRECTIVE = re.compile(r"^\s*(`{3,}|:{3,}|~{3,})\{literalinclude\}\s+(\S+)\s*$")
+OPTION = re.compile(r"^\s*:([\w-]+):\s*(.*?)\s*$")
+
+
+def literalincludes():
+    """[(page, line number, included file, {option: value})] of every literalinclude of the book."""
+    found = []
+    for page in sorted((ROOT / "book").rglob("*.md")):
+        lines = page.read_text(encoding="utf-8").split("\n")
+        for number, line in enumerate(lines, 1):
+            match = DIRECTIVE.match(line)
+            if not match:
+                continue
+            options = {}
+            for option_line in lines[number:]:
+                option = OPTION.match(option_line)
+                if not option:
+                    break
+                options[option.group(1)] = option.group(2)
+            found.append((page, number, (page.parent / match.group(2)).resolve(), options))
+    return found
+
+
+def _line_numbers(spec, count):
+    chosen = []
+    for part in spec.split(","):
+        first, dash, last = part.strip().partition("-")
+        start = int(first) if first else 1
+        end = (int(last) if last else count) if dash else start
+        chosen += range(start, min(end, count) + 1)
+    return chosen
+
+
+def shown_lines(path, options):
+    """The line numbers (1-based) of path that a literalinclude with these options prints, by
+    Sphinx's order: pyobject, start-after/start-at, end-before/end-at, lines."""
+    text = path.read_text(encoding="utf-8").split("\n")
+    numbers = list(range(1, len(text) + 1))
+    if "pyobject" in options:
+        node = _pyobject(ast.parse("\n".join(text)), options["pyobject"])
+        if node is None:
+            return set()
+        first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+        numbers = list(range(first, node.end_lineno + 1))
+    for key, after in (("start-after", True), ("start-at", False)):
+        if key in options:
+            hits = [i for i, n in enumerate(numbers) if options[key] in text[n - 1]]
+            if hits:
+                numbers = numbers[hits[0] + after:]
+    for key, before in (("end-before", True), ("end-at", False)):
+        if key in options:
+            hits = [i for i, n in enumerate(numbers) if options[key] in text[n - 1]]
+            if hits:
+                numbers = numbers[:hits[0] + (not before)]
+    if "lines" in options:
+        numbers = [numbers[i - 1] for i in _line_numbers(options["lines"], len(numbers))]
+    return set(numbers)
+
+
+def _pyobject(tree, name):
+    node = tree
+    for part in name.split("."):
+        node = next((n for n in getattr(node, "body", []) if isinstance(
+            n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == part), None)
+        if node is None:
+            return None
+    return node
+
+
+def implementation_lines(function):
+    """(source file, the line numbers of function's body after its docstring): what printing
+    the function would show of how it computes."""
+    function = inspect.unwrap(getattr(function, "fun", function))   # (an autograd primitive)
+    path = Path(inspect.getsourcefile(function)).resolve()
+    lines, first = inspect.getsourcelines(function)
+    node = ast.parse(inspect.cleandoc("\n" + "".join(lines)) if lines[0][0] in " \t"
+                     else "".join(lines)).body[0]
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None),
+                                                             ast.Constant):
+        body = body[1:]                                # the docstring may be shown
+    return path, {first - 1 + n for stmt in body for n in range(stmt.lineno, stmt.end_lineno + 1)}
+
+
+def test_literalincludes_are_parsed():
+    """(the parser above finds the book's directives and what they show)"""
+    includes = literalincludes()
+    assert len(includes) > 10
+    assert all(path.is_file() for _, _, path, _ in includes), [
+        f"{page.name}:{n} {path}" for page, n, path, _ in includes if not path.is_file()]
+    for page, number, path, options in includes:
+        if "pyobject" in options and path.suffix == ".py":
+            assert shown_lines(path, options), (
+                f"{page.relative_to(ROOT)}:{number}: :pyobject: {options['pyobject']} is not in "
+                f"{path.name}")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_chapter_prints_a_function_that_a_question_forbids(assignment):
+    includes = literalincludes()
+    printed = []
+    for grade_id, check in questions_of(assignment).items():
+        for target in getattr(check, "forbid", ()):
+            function, label = resolve(target)
+            path, body = implementation_lines(function)
+            for page, number, included, options in includes:
+                if included == path and body & shown_lines(included, options):
+                    printed.append(f"{page.relative_to(ROOT)}:{number} prints {label} "
+                                   f"(forbidden by {grade_id})")
+    assert not printed, (
+        f"{assignment}: the book prints what the exercise asks the student to write:\n"
+        + "\n".join(printed) + "\nShow its equation or another variant instead (issue 12).")
