@@ -2,19 +2,22 @@
 
 Each question calls the student's function in the sandbox on hidden inputs drawn from rng (other
 shapes, scales, temperatures and bit sequences than the visible tests) and compares the result
-with the solution's, or, for sampling and the hand-set weights, checks the behaviour: the
-frequencies of the samples, and the sign of the RNN's output run by the library on every step.
-
-Whether sequence_cross_entropy leaves its logits alone is checked on the arguments as the call
-left them (student.arguments_after(), see grader.engine.Student).
+with the solution's (expect_call, which also fails a call that writes into its arguments), or,
+for sampling and the hand-set weights, checks the behaviour: the frequencies of the samples, and
+the sign of the RNN's output run by the library on every step. While a question runs, the library
+functions that compute what it asks for are unavailable to the submission (forbid=...).
 """
 import numpy as np
 
-from grader.checks import expect, expect_close, question
+from grader.checks import expect, expect_call, expect_close, question
 from rnncore import output, rnn
 
 TOL = dict(rtol=1e-4, atol=1e-5)
-
+LIBRARY_CE = ("rnncore.losses:softmax_cross_entropy", "rnncore.losses:log_softmax",
+              "rnncore.losses:softmax")
+LIBRARY_PERPLEXITY = ("rnncore.losses:perplexity",)
+LIBRARY_SAMPLE = ("rnncore.generate:sample", "rnncore.losses:softmax",
+                  "rnncore.losses:log_softmax")
 
 
 # --- sequence_cross_entropy ----------------------------------------------------------------------
@@ -23,33 +26,32 @@ CE_HINT = ("L is the MEAN over all T*B positions of -log p(target), with p the s
            "last axis (the V classes)")
 
 
-@question("test_sequence_cross_entropy")
+@question("test_sequence_cross_entropy", forbid=LIBRARY_CE)
 def sequence_cross_entropy(student, ref, rng):
-    cases = [((5, 3, 7), 1.0), ((1, 1, 2), 3.0), ((12, 4, 94), 2.0), ((3, 2, 50), 300.0),
+    large = CE_HINT + "; subtract EACH position's own maximum before np.exp"
+    cases = [((5, 3, 7), 1.0), ((1, 2, 2), 3.0), ((12, 4, 94), 2.0), ((3, 2, 50), 300.0),
              ((6, 5, 4), 30.0), ((2, 7, 3), 1000.0),
-             ((int(rng.integers(2, 9)), int(rng.integers(1, 6)), int(rng.integers(2, 30))), 5.0)]
+             ((int(rng.integers(2, 9)), int(rng.integers(2, 6)), int(rng.integers(2, 30))), 5.0)]
     for (T, B, V), scale in cases:
         logits = scale * rng.normal(size=(T, B, V))
         targets = rng.integers(0, V, size=(T, B))
-        where = f"(T={T}, B={B}, V={V}, logits of size ~{scale:g})"
-        want = ref.sequence_cross_entropy(logits, targets)
-        got, (logits_after, _), _ = student.arguments_after().sequence_cross_entropy(logits,
-                                                                                     targets)
-        expect_close(got, want, f"sequence_cross_entropy(logits, targets) {where}", **TOL,
-                     hint=CE_HINT + "; for large logits, subtract each position's maximum "
-                                    "before np.exp")
-        expect_close(logits_after, logits, f"logits after sequence_cross_entropy(logits, "
-                     f"targets) {where}", rtol=0, atol=0,
-                     hint="do not modify logits in place (e.g. logits -= m): compute logits - m")
+        where = f"for T={T}, B={B}, V={V}, logits of size ~{scale:g}"
+        expect_call(student, ref, "sequence_cross_entropy", logits, targets, where=where,
+                    hint=large, **TOL)
         # the same in float32, with int32 targets
-        expect_close(student.sequence_cross_entropy(logits.astype(np.float32),
-                                                    targets.astype(np.int32)),
-                     want, f"sequence_cross_entropy(logits, targets) for float32 logits and "
-                           f"int32 targets {where}",
-                     rtol=1e-4, atol=1e-4 * max(1.0, scale), hint=CE_HINT)
+        expect_call(student, ref, "sequence_cross_entropy", logits.astype(np.float32),
+                    targets.astype(np.int32), where=where + ", float32 logits, int32 targets",
+                    hint=CE_HINT, rtol=1e-4, atol=1e-4 * max(1.0, scale))
+
+    # Positions on very different scales: each shifted by its own random offset of size ~1000.
+    T, B, V = 4, 3, 6
+    logits = rng.normal(size=(T, B, V)) + 1000.0 * rng.normal(size=(T, B, 1))
+    expect_call(student, ref, "sequence_cross_entropy", logits, rng.integers(0, V, size=(T, B)),
+                where=f"for T={T}, B={B}, V={V}, each position shifted by its own ~1000",
+                hint=large, **TOL)
 
     # Uniform predictions cost ln V per position, whatever the targets.
-    T, B, V = int(rng.integers(1, 8)), int(rng.integers(1, 5)), int(rng.integers(2, 120))
+    T, B, V = int(rng.integers(1, 8)), int(rng.integers(2, 5)), int(rng.integers(2, 120))
     expect_close(student.sequence_cross_entropy(np.full((T, B, V), float(rng.normal())),
                                                 rng.integers(0, V, size=(T, B))),
                  float(np.log(V)), f"sequence_cross_entropy for uniform logits (T={T}, B={B}, "
@@ -68,22 +70,21 @@ def sequence_cross_entropy(student, ref, rng):
 
 # --- perplexity ----------------------------------------------------------------------------------
 
-@question("test_perplexity")
+@question("test_perplexity", forbid=LIBRARY_PERPLEXITY)
 def perplexity(student, ref, rng):
     # The student's perplexity with the library's cross-entropy, so that a wrong
     # sequence_cross_entropy costs only its own points (as in the visible tests).
     own = student.using(sequence_cross_entropy="rnncore.losses:softmax_cross_entropy")
-    hint = "the perplexity is exp(L), the exponential of the MEAN cross-entropy in nats"
-    for (T, B, V), scale in [((4, 3, 6), 1.0), ((2000, 2, 94), 0.5), ((1, 1, 3), 2.0),
+    hint = ("the perplexity is exp(L), the exponential of the MEAN cross-entropy in nats: the "
+            "geometric mean of 1/p, not the arithmetic mean; for long sequences a product of "
+            "probabilities underflows to 0, so go through the mean log-probability instead")
+    for (T, B, V), scale in [((4, 3, 6), 1.0), ((2500, 2, 90), 0.5), ((1, 2, 3), 2.0),
                              ((500, 8, 20), 3.0), ((3, 2, 5), 0.0)]:
         logits = scale * rng.normal(size=(T, B, V))
         targets = rng.integers(0, V, size=(T, B))
-        expect_close(own.perplexity(logits, targets), ref.perplexity(logits, targets),
-                     f"perplexity(logits, targets) for T={T}, B={B}, V={V}"
-                     + (" (uniform logits)" if scale == 0 else ""), **TOL,
-                     hint=hint + ": the geometric mean of 1/p, not the arithmetic mean; for long "
-                                 "sequences a product of probabilities underflows to 0, so go "
-                                 "through the mean log-probability instead")
+        expect_call(own, ref, "perplexity", logits, targets,
+                    where=f"for T={T}, B={B}, V={V}" + (" (uniform logits)" if scale == 0 else ""),
+                    hint=hint, **TOL)
     # A model that is certain and right has perplexity 1.
     targets = rng.integers(0, 7, size=(5, 3))
     certain = 50.0 * (targets[..., None] == np.arange(7))
@@ -98,9 +99,14 @@ def _generator(rng):
 
 
 def _sample(student, logits, temperature, generator, where):
-    """The student's sample(), checked to be integers of shape (B,) in [0, V)."""
-    ids = student.sample(logits, temperature, generator)
+    """The student's sample(), checked to leave logits unchanged and to return integers of
+    shape (B,) in [0, V)."""
+    ids, args_after, _ = student.arguments_after().sample(logits, temperature, generator)
     B, V = logits.shape
+    expect(np.array_equal(np.asarray(args_after[0]), logits),
+           f"sample(logits, temperature, rng) for logits of shape ({B}, {V}) ({where}) changed "
+           f"its argument logits: a function must not write into its inputs. Hint: compute "
+           f"z = logits / temperature (a new array), not logits /= temperature")
     ids_array = np.asarray(ids) if isinstance(ids, (np.ndarray, list, tuple)) else None
     expect(ids_array is not None and ids_array.shape == (B,) and ids_array.dtype.kind in "iu",
            f"sample(logits, temperature, rng) for logits of shape ({B}, {V}) ({where}) should "
@@ -139,7 +145,7 @@ def _check_frequencies(ids, p, where):
                       f"the temperature (not multiply), then take the softmax of each row")
 
 
-@question("test_sample")
+@question("test_sample", forbid=LIBRARY_SAMPLE)
 def sample(student, ref, rng):
     n = 10_000
     # Temperature 0 is the argmax of each row.
@@ -174,10 +180,16 @@ def sample(student, ref, rng):
                           "probability; subtract each row's maximum before np.exp so that "
                           "logits / temperature cannot overflow")
 
-    # Huge logits: only their differences matter.
-    row = 1000.0 + rng.normal(size=4)
-    ids = _sample(student, np.tile(row, (n, 1)), 1.0, _generator(rng), "logits near 1000")
-    _check_frequencies(ids, _p_at(row, 1.0), "for logits near 1000 (temperature 1)")
+    # Huge logits: only their differences matter, within each row. Two rows interleaved, one
+    # near +1000 and one near -1000.
+    rows = rng.normal(size=(2, 4)) + np.array([[1000.0], [-1000.0]])
+    temperature = float(rng.uniform(0.7, 1.5))
+    ids = _sample(student, np.tile(rows, (n, 1)), temperature, _generator(rng),
+                  "logits near +1000 and -1000")
+    for r, size in enumerate(["+1000", "-1000"]):
+        _check_frequencies(ids[r::2], _p_at(rows[r], temperature),
+                           f"for the row of logits near {size} in a batch of rows near +1000 "
+                           f"and -1000 (temperature {temperature:.3g})")
 
     # A class with a logit of -inf has probability 0 and must never be drawn.
     row = rng.normal(size=5)

@@ -18,23 +18,104 @@ WRONG = [
         def rnn_step(params, x, h_prev):
             return np.tanh(h_prev @ params["W_h"] + x @ params["W_x"])
         """)),
+    Wrong("rnn_step", "imports_library", "imports the library's step instead of writing it",
+          _code("""
+        from rnncore.rnn import step as rnn_step
+        """)),
+    Wrong("rnn_step", "hand_tanh_overflows",
+          "writes tanh with np.exp, (e^2z - 1) / (e^2z + 1), which is NaN for large z", _code("""
+        def rnn_step(params, x, h_prev):
+            z = h_prev @ params["W_h"] + x @ params["W_x"] + params["b_h"]
+            e = np.exp(2 * z)
+            return (e - 1) / (e + 1)
+        """)),
+    Wrong("rnn_step", "writes_into_h_prev",
+          "stores the new state in the caller's h_prev with out= (the value is right)", _code("""
+        def rnn_step(params, x, h_prev):
+            z = h_prev @ params["W_h"] + x @ params["W_x"] + params["b_h"]
+            return np.tanh(z, out=h_prev)
+        """)),
     Wrong("rnn_forward", "state_not_carried", "starts every step from h0 instead of the last state",
           _code("""
-        def rnn_forward(params, xs, h0):
-            hs = []
-            for x in xs:
-                h = rnn_step(params, x, h0)
-                hs.append(h)
+        def rnn_forward(params, xs, h0, mask=None):
+            h, hs = h0, []
+            for t in range(len(xs)):
+                h_new = rnn_step(params, xs[t], h0)
+                real = np.ones((len(h0), 1), bool) if mask is None else (mask[t] != 0)[:, None]
+                h = np.where(real, h_new, h)
+                hs.append(np.where(real, h_new, 0.0))
             return np.stack(hs), h
         """)),
     Wrong("rnn_forward", "hs_shifted", "stores the state before the update: hs holds h_0..h_{T-1}",
           _code("""
-        def rnn_forward(params, xs, h0):
-            h = h0
-            hs = []
+        def rnn_forward(params, xs, h0, mask=None):
+            h, hs = h0, []
+            for t in range(len(xs)):
+                real = np.ones((len(h0), 1), bool) if mask is None else (mask[t] != 0)[:, None]
+                hs.append(np.where(real, h, 0.0))
+                h = np.where(real, rnn_step(params, xs[t], h), h)
+            return np.stack(hs), h
+        """)),
+    Wrong("rnn_forward", "imports_library", "runs the library's masked forward pass", _code("""
+        from rnncore import rnn, wrappers
+
+        def rnn_forward(params, xs, h0, mask=None):
+            if mask is None:
+                mask = np.ones(xs.shape[:2])
+            return wrappers.masked_forward(rnn, params, xs, mask, h0)
+        """)),
+    Wrong("rnn_forward", "ignores_mask", "runs every step, padding included", _code("""
+        def rnn_forward(params, xs, h0, mask=None):
+            h, hs = h0, []
             for x in xs:
-                hs.append(h)
                 h = rnn_step(params, x, h)
+                hs.append(h)
+            return np.stack(hs), h
+        """)),
+    Wrong("rnn_forward", "last_row_as_final", "holds the state at padding, but returns hs[-1] "
+                                              "(0 for a padded sequence) as the final state",
+          _code("""
+        def rnn_forward(params, xs, h0, mask=None):
+            h, hs = h0, []
+            for t in range(len(xs)):
+                h_new = rnn_step(params, xs[t], h)
+                real = np.ones((len(h0), 1), bool) if mask is None else (mask[t] != 0)[:, None]
+                h = np.where(real, h_new, h)
+                hs.append(np.where(real, h_new, 0.0))
+            hs = np.stack(hs)
+            return hs, hs[-1]
+        """)),
+    Wrong("rnn_forward", "padding_resets_state", "multiplies the new state by the mask, so the "
+                                                 "padding sets the state to 0", _code("""
+        def rnn_forward(params, xs, h0, mask=None):
+            h, hs = h0, []
+            for t in range(len(xs)):
+                h = rnn_step(params, xs[t], h)
+                if mask is not None:
+                    h = h * mask[t][:, None]
+                hs.append(h)
+            return np.stack(hs), h
+        """)),
+    Wrong("rnn_forward", "hs_keeps_state", "holds the state at padding but stores it in hs "
+                                           "there too, instead of 0", _code("""
+        def rnn_forward(params, xs, h0, mask=None):
+            h, hs = h0, []
+            for t in range(len(xs)):
+                h_new = rnn_step(params, xs[t], h)
+                real = np.ones((len(h0), 1), bool) if mask is None else (mask[t] != 0)[:, None]
+                h = np.where(real, h_new, h)
+                hs.append(h)
+            return np.stack(hs), h
+        """)),
+    Wrong("rnn_forward", "writes_into_h0",
+          "updates the state in place, h[real] = ..., and h is the caller's h0", _code("""
+        def rnn_forward(params, xs, h0, mask=None):
+            h, hs = h0, []
+            for t in range(len(xs)):
+                h_new = rnn_step(params, xs[t], h)
+                real = np.ones(len(h0), bool) if mask is None else mask[t] != 0
+                h[real] = h_new[real]
+                hs.append(np.where(real[:, None], h_new, 0.0))
             return np.stack(hs), h
         """)),
     Wrong("output_layer", "no_bias", "leaves out b_y", _code("""
@@ -46,10 +127,21 @@ WRONG = [
         def output_layer(params, hs):
             return np.tanh(hs @ params["W_y"] + params["b_y"])
         """)),
+    Wrong("output_layer", "imports_library", "imports the library's output layer", _code("""
+        from rnncore.output import forward as output_layer
+        """)),
+    Wrong("output_layer", "assumes_3d", "reshapes to (T B, H) assuming a (T, B, H) input, so a "
+                                        "single step (B, H) fails", _code("""
+        def output_layer(params, hs):
+            T, B, H = hs.shape
+            flat = hs.reshape(T * B, H) @ params["W_y"] + params["b_y"]
+            return flat.reshape(T, B, -1)
+        """)),
 ]
 
 ALTERNATIVES = [
-    Alternative("einsum", "every product written with np.einsum; forward inlines the step", {
+    Alternative("einsum", "every product written with np.einsum; forward inlines the step and "
+                          "blends with the mask arithmetically", {
         "rnn_step": _code("""
             def rnn_step(params, x, h_prev):
                 z = (np.einsum("bk,kh->bh", h_prev, params["W_h"])
@@ -57,13 +149,16 @@ ALTERNATIVES = [
                 return np.tanh(z)
             """),
         "rnn_forward": _code("""
-            def rnn_forward(params, xs, h0):
+            def rnn_forward(params, xs, h0, mask=None):
+                m = np.ones(xs.shape[:2]) if mask is None else np.asarray(mask, dtype=float)
                 h, hs = h0, []
                 for t in range(xs.shape[0]):
-                    h = np.tanh(np.einsum("bk,kh->bh", h, params["W_h"])
-                                + np.einsum("bd,dh->bh", xs[t], params["W_x"]) + params["b_h"])
-                    hs.append(h)
-                return np.array(hs), hs[-1]
+                    h_new = np.tanh(np.einsum("bk,kh->bh", h, params["W_h"])
+                                    + np.einsum("bd,dh->bh", xs[t], params["W_x"]) + params["b_h"])
+                    keep = m[t][:, None]                      # (B, 1): 1 real, 0 padding
+                    h = keep * h_new + (1 - keep) * h
+                    hs.append(keep * h_new)
+                return np.array(hs), h
             """),
         "output_layer": _code("""
             def output_layer(params, hs):
@@ -79,12 +174,18 @@ ALTERNATIVES = [
                 return np.tanh(z)
             """),
         "rnn_forward": _code("""
-            def rnn_forward(params, xs, h0):
+            def rnn_forward(params, xs, h0, mask=None):
                 params = {k: v.astype(np.float32) for k, v in params.items()}
                 h, hs = h0.astype(np.float32), []
-                for x in xs.astype(np.float32):
-                    h = rnn_step(params, x, h)
-                    hs.append(h)
+                for t, x in enumerate(xs.astype(np.float32)):
+                    h_new = rnn_step(params, x, h)
+                    if mask is not None:
+                        real = np.asarray(mask[t], dtype=bool)[:, None]
+                        h_new, hs_t = np.where(real, h_new, h), np.where(real, h_new, 0)
+                    else:
+                        hs_t = h_new
+                    h = h_new.astype(np.float32)
+                    hs.append(hs_t.astype(np.float32))
                 return np.stack(hs), h
             """),
         "output_layer": _code("""
@@ -94,27 +195,70 @@ ALTERNATIVES = [
             """),
     }),
     Alternative("stacked", "one matrix [W_h; W_x] on [h_prev, x]; a preallocated hs filled "
-                           "in place; logits via reshape to 2-D", {
+                           "in place; the final states gathered at each sequence's last real "
+                           "step; logits via reshape to 2-D", {
         "rnn_step": _code("""
             def rnn_step(params, x, h_prev):
                 W = np.concatenate([params["W_h"], params["W_x"]], axis=0)   # (H + D, H)
                 return np.tanh(np.concatenate([h_prev, x], axis=1) @ W + params["b_h"])
             """),
         "rnn_forward": _code("""
-            def rnn_forward(params, xs, h0):
-                T = len(xs)
+            def rnn_forward(params, xs, h0, mask=None):
+                T, B = xs.shape[:2]
+                real = np.ones((T, B), bool) if mask is None else np.asarray(mask) != 0
                 hs = np.zeros((T,) + h0.shape)
-                h = h0
+                h = h0.copy()
                 for t in range(T):
-                    h = rnn_step(params, xs[t], h)
-                    hs[t] = h
-                return hs, hs[T - 1]
+                    new = rnn_step(params, xs[t], h)
+                    h[real[t]] = new[real[t]]
+                    hs[t][real[t]] = new[real[t]]
+                return hs, h
             """),
         "output_layer": _code("""
             def output_layer(params, hs):
                 H, V = params["W_y"].shape
                 flat = hs.reshape(-1, H) @ params["W_y"] + params["b_y"]
                 return flat.reshape(hs.shape[:-1] + (V,))
+            """),
+    }),
+    Alternative("magics_and_loops", "times its cells with %%time and %time, and loops over "
+                                    "sequences and units instead of vectorising", {
+        "rnn_step": _code("""
+            %%time
+            def rnn_step(params, x, h_prev):
+                B, H = h_prev.shape
+                h = np.empty((B, H))
+                for b in range(B):
+                    for j in range(H):
+                        z = params["b_h"][j] + h_prev[b] @ params["W_h"][:, j] + x[b] @ params["W_x"][:, j]
+                        h[b, j] = np.tanh(z)
+                return h
+            """),
+        "rnn_forward": _code("""
+            def rnn_forward(params, xs, h0, mask=None):
+                T, B = len(xs), len(h0)
+                hs = []
+                last = [h0[b] for b in range(B)]
+                for t in range(T):
+                    new = rnn_step(params, xs[t], np.array(last))
+                    row = []
+                    for b in range(B):
+                        if mask is None or mask[t][b]:
+                            last[b] = new[b]
+                            row.append(new[b])
+                        else:
+                            row.append(np.zeros_like(new[b]))
+                    hs.append(np.array(row))
+                return np.array(hs), np.array(last)
+
+            %time _ = rnn_forward({"W_x": np.ones((1, 2)), "W_h": np.eye(2), "b_h": np.zeros(2)}, np.ones((3, 1, 1)), np.zeros((1, 2)))
+            """),
+        "output_layer": _code("""
+            def output_layer(params, hs):
+                out = np.zeros(hs.shape[:-1] + (params["W_y"].shape[1],))
+                for index in np.ndindex(*hs.shape[:-1]):
+                    out[index] = hs[index] @ params["W_y"] + params["b_y"]
+                return out
             """),
     }),
 ]

@@ -40,6 +40,18 @@ WRONG = [
             log_p = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
             return float(-np.take_along_axis(log_p, targets[..., None], axis=-1).mean())
         """)),
+    Wrong("sequence_cross_entropy", "imports_library", "calls the library's loss",
+          _code("""
+        from rnncore.losses import softmax_cross_entropy as sequence_cross_entropy
+        """)),
+    Wrong("sequence_cross_entropy", "global_max",
+          "subtracts the largest logit of the whole array, not each position's own: positions "
+          "far below it underflow to log 0", _code("""
+        def sequence_cross_entropy(logits, targets):
+            z = logits - logits.max()
+            log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+            return float(-np.take_along_axis(log_p, targets[..., None], axis=-1).mean())
+        """)),
     Wrong("perplexity", "arithmetic_mean",
           "averages 1 / p over the positions instead of taking the geometric mean", _code("""
         def perplexity(logits, targets):
@@ -61,6 +73,12 @@ WRONG = [
             p = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
             picked = p[np.arange(T)[:, None], np.arange(B)[None, :], targets]
             return float(np.prod(picked) ** (-1.0 / picked.size))
+        """)),
+    Wrong("perplexity", "imports_library", "calls the library's perplexity", _code("""
+        from rnncore import losses
+
+        def perplexity(logits, targets):
+            return losses.perplexity(sequence_cross_entropy(logits, targets))
         """)),
     Wrong("sample", "times_temperature", "multiplies the logits by the temperature", _code("""
         def sample(logits, temperature, rng):
@@ -107,6 +125,53 @@ WRONG = [
     Wrong("sample", "always_greedy", "returns the argmax whatever the temperature", _code("""
         def sample(logits, temperature, rng):
             return np.argmax(logits, axis=-1)
+        """)),
+    Wrong("sample", "imports_library", "calls the library's sampler", _code("""
+        from rnncore.generate import sample
+        """)),
+    Wrong("sample", "batch_max", "subtracts the largest logit of the whole batch, not each "
+                                 "row's own: a row far below it becomes 0 / 0", _code("""
+        def sample(logits, temperature, rng):
+            if temperature == 0:
+                return np.argmax(logits, axis=-1)
+            z = logits / temperature
+            p = np.exp(z - z.max())
+            p = p / p.sum(axis=-1, keepdims=True)
+            return np.array([rng.choice(p.shape[-1], p=row) for row in p])
+        """)),
+    Wrong("sample", "divides_in_place", "divides the caller's logits by the temperature in "
+                                        "place (the samples are right)", _code("""
+        def sample(logits, temperature, rng):
+            if temperature == 0:
+                return np.argmax(logits, axis=-1)
+            logits /= temperature
+            p = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            p = p / p.sum(axis=-1, keepdims=True)
+            return np.array([rng.choice(p.shape[-1], p=row) for row in p])
+        """)),
+    Wrong("sample", "float_ids", "fills a preallocated np.zeros(B), so the classes come back "
+                                 "as floats", _code("""
+        def sample(logits, temperature, rng):
+            if temperature == 0:
+                return np.argmax(logits, axis=-1)
+            z = logits / temperature
+            p = np.exp(z - z.max(axis=-1, keepdims=True))
+            p = p / p.sum(axis=-1, keepdims=True)
+            ids = np.zeros(len(p))
+            for b, row in enumerate(p):
+                ids[b] = rng.choice(len(row), p=row)
+            return ids
+        """)),
+    Wrong("sample", "own_generator", "makes a generator of its own with a fixed seed instead "
+                                     "of using rng", _code("""
+        def sample(logits, temperature, rng):
+            if temperature == 0:
+                return np.argmax(logits, axis=-1)
+            z = logits / temperature
+            p = np.exp(z - z.max(axis=-1, keepdims=True))
+            p = p / p.sum(axis=-1, keepdims=True)
+            mine = np.random.default_rng(0)
+            return np.array([mine.choice(p.shape[-1], p=row) for row in p])
         """)),
     Wrong("first_bit_params", "latch", "the chapter's latch: remembers whether ANY 1 appeared",
           _code("""
@@ -238,6 +303,38 @@ ALTERNATIVES = [
                                 [0.0, 10.0]])
                 return {"W_x": np.array([[4.0, 0.0]]), "W_h": W_h, "b_h": np.array([-2.0, 3.0]),
                         "W_y": np.array([[1.0], [0.0]]), "b_y": np.array([0.0])}
+            """),
+    }),
+    Alternative("magics", "times its cells with %%time and %time; loops over positions", {
+        "sequence_cross_entropy": _code("""
+            %%time
+            def sequence_cross_entropy(logits, targets):
+                T, B = targets.shape
+                total = 0.0
+                for t in range(T):
+                    for b in range(B):
+                        y = logits[t, b]
+                        m = y.max()
+                        total += m + np.log(np.sum(np.exp(y - m))) - y[targets[t, b]]
+                return total / (T * B)
+            """),
+        "perplexity": _code("""
+            def perplexity(logits, targets):
+                return float(np.exp(sequence_cross_entropy(logits, targets)))
+
+            %time print(perplexity(np.zeros((3, 2, 4)), np.zeros((3, 2), dtype=int)))
+            """),
+        "sample": _code("""
+            %%time
+            def sample(logits, temperature, rng):
+                if temperature == 0:
+                    return logits.argmax(axis=-1)
+                z = logits / temperature
+                z = z - z.max(axis=-1, keepdims=True)
+                p = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+                u = rng.random(len(p))
+                return np.array([np.searchsorted(np.cumsum(row), x, side="right")
+                                 for row, x in zip(p, u)]).clip(0, p.shape[-1] - 1)
             """),
     }),
 ]
