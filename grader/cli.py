@@ -184,14 +184,15 @@ def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=Fa
             with lock:
                 free.append(box)
 
+    pool = ThreadPoolExecutor(jobs)
     try:
-        with ThreadPoolExecutor(jobs) as pool:
-            for (student, name), graded in pool.map(work, tasks):
-                results[student, name] = graded
-                if all((student, n) in results for n in spec.notebooks):
-                    record(config, coursedir, assignment, student,
-                           {n: results[student, n] for n in spec.notebooks})
+        for (student, name), graded in pool.map(work, tasks):
+            results[student, name] = graded
+            if all((student, n) in results for n in spec.notebooks):
+                record(config, coursedir, assignment, student,
+                       {n: results[student, n] for n in spec.notebooks})
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # on an error, start nothing more
         for box in boxes:
             box.close()
     seconds = time.monotonic() - start
@@ -307,6 +308,10 @@ def main(argv=None):
         return 1 if selftest(Path.cwd(), args.assignment) else 0
     except (Refused, assignments.CourseError, sandbox.SandboxUnavailable) as error:
         print(f"grader: {error}", file=sys.stderr)
+        return 2
+    except sandbox.SandboxFailed as error:
+        print(f"grader: grading stopped: {error}\nStudents recorded before this stay recorded; "
+              f"run the same command again once it is fixed.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("grader: interrupted. What was recorded stays; run the same command again to "

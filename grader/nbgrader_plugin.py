@@ -59,8 +59,11 @@ def grade_notebook(spec, assignment, data, student, box, timeouts, log=None):
             log.warning("%s/%s: the submission could not be read: %s", student, spec.name, error)
         return submission.graded(submission.prepare(spec.release, {}), None, unreadable=str(error))
     prepared = submission.prepare(spec.release, answers)
-    result = engine.grade(box, prepared, spec.questions, spec.points, spec.ref,
-                          assignment.seed(spec.name, student), timeouts)
+    try:
+        result = engine.grade(box, prepared, spec.questions, spec.points, spec.ref,
+                              assignment.seed(spec.name, student), timeouts)
+    except engine.SandboxError as error:     # the sandbox, not the submission: stop, say why
+        raise box.failed(error) from None
     if log:
         log.info("%s/%s graded in %.1f s (%d run%s): %s", student, spec.name, result.seconds,
                  result.runs, "" if result.runs == 1 else "s",

@@ -4,10 +4,12 @@ With root privileges, each run is
 
     unshare --mount --net --pid --ipc --uts --fork --kill-child  sh <setup>   (the namespace's init)
       └─ chroot <root>  prlimit <limits>  setpriv --reuid U --regid U --clear-groups
-                        --no-new-privs  env -i <fresh environment>  python -I -m grader.runner
+                        --no-new-privs  env -i <fresh environment>  python -I -c <BOOTSTRAP>
 
 where <root> is a tmpfs that holds only what Python needs, bound read-only (/usr, /etc, the
-Python installation, the virtual environment, the rnncore and grader packages), a fresh
+Python installation, the virtual environment, and at /grader-lib the very rnncore and grader
+packages the grading process imported, wherever they are: BOOTSTRAP puts /grader-lib first on
+sys.path, so an install in the environment that points elsewhere is never used), a fresh
 /proc, four device files, and /grading: a small tmpfs owned by U that is the submission's HOME,
 IPython, Jupyter and matplotlib directory and its only writable place. The course folder (the
 solutions, the hidden tests, the gradebook, the other submissions) is simply not there. The
@@ -49,19 +51,31 @@ class SandboxUnavailable(RuntimeError):
     """This machine or user cannot sandbox; the message says what an administrator must do."""
 
 
+class SandboxFailed(RuntimeError):
+    """A run could not start; the message says what the sandbox printed and where its log is."""
+
+
+# The one command the README, the instructor page and ADMIN_HELP give (a test checks they agree).
+SUDO_COMMAND = "sudo .venv/bin/python -m grader autograde <assignment>"
+
 ADMIN_HELP = """\
 The grader runs every submission in a sandbox (its own mount, network and PID namespaces, an
 unprivileged uid, resource limits). That needs root on Linux with util-linux's unshare, setpriv,
 prlimit and chroot:
 
     sudo apt-get install util-linux                    # Debian/Ubuntu; usually present already
-    sudo --preserve-env=PATH python -m grader autograde <assignment>
+    {sudo}
 
-(in a container: run it with --privileged, or with CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID and
-CAP_SYS_CHROOT). To grade code you trust without a sandbox, add --unsafe-no-sandbox to the grader
+from the course root, where .venv/bin/python is the Python of the environment you grade with
+(here {python}); the files the grader writes are handed back to you. In a container, run it
+with --privileged, or with CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID and CAP_SYS_CHROOT. To grade code you trust without a sandbox, add --unsafe-no-sandbox to the grader
 command, or set c.SandboxedGrading.sandbox = False in nbgrader_config.py: submissions then run as
 you, with your permissions.
 Why it is unavailable here: {reason}"""
+
+
+def _help(reason):
+    return ADMIN_HELP.format(sudo=SUDO_COMMAND, python=sys.executable, reason=reason)
 
 
 _CHECKED = []          # once it has passed, check() does not probe again in this process
@@ -72,17 +86,17 @@ def check():
     if _CHECKED:
         return
     if sys.platform != "linux":
-        raise SandboxUnavailable(ADMIN_HELP.format(reason=f"the platform is {sys.platform}"))
+        raise SandboxUnavailable(_help(f"the platform is {sys.platform}"))
     if os.geteuid() != 0 or os.environ.get("GRADER_PRETEND_UNPRIVILEGED"):   # (the tests' way)
-        raise SandboxUnavailable(ADMIN_HELP.format(reason=f"the grader runs as uid {os.geteuid()}, not root"))
+        raise SandboxUnavailable(_help(f"the grader runs as uid {os.geteuid()}, not root"))
     for tool in ("unshare", "setpriv", "prlimit", "chroot", "mount"):
         if shutil.which(tool) is None:
-            raise SandboxUnavailable(ADMIN_HELP.format(reason=f"{tool} is not installed"))
+            raise SandboxUnavailable(_help(f"{tool} is not installed"))
     probe = subprocess.run(["unshare", "--mount", "--net", "--pid", "--ipc", "--fork", "true"],
                            capture_output=True, text=True)
     if probe.returncode != 0:
-        raise SandboxUnavailable(ADMIN_HELP.format(
-            reason=f"unshare cannot create namespaces: {probe.stderr.strip()}"))
+        raise SandboxUnavailable(_help(
+            f"unshare cannot create namespaces: {probe.stderr.strip()}"))
     _CHECKED.append(True)
 
 
@@ -90,6 +104,8 @@ def check():
 # that when the grader kills unshare, this shell (and with it the namespace) dies too.
 SETUP = r"""
 set -eu
+IFS='
+'
 mount --make-rprivate /
 mount -t tmpfs -o size=16m,mode=0755 grader-root "$ROOT"
 for path in $READ_ONLY; do
@@ -101,6 +117,12 @@ for path in $READ_ONLY; do
   mount --rbind "$path" "$ROOT$path"
   mount -o remount,bind,ro "$ROOT$path"
 done
+for package in $PACKAGES; do
+  target="$ROOT$LIBRARY/$(basename "$package")"
+  mkdir -p "$target"
+  mount --rbind "$package" "$target"
+  mount -o remount,bind,ro "$target"
+done
 mkdir -p "$ROOT/proc" "$ROOT/dev" "$ROOT/tmp" "$ROOT/grading"
 mount -t proc proc "$ROOT/proc"
 for device in null zero random urandom; do
@@ -108,9 +130,30 @@ for device in null zero random urandom; do
 done
 mount -t tmpfs -o "size=${WORK_MB}m,mode=0700,uid=$RUN_UID,gid=$RUN_UID" grader-work "$ROOT/grading"
 mount -o remount,ro "$ROOT"
+IFS=' '
 chroot "$ROOT" prlimit $LIMITS -- \
   setpriv --reuid "$RUN_UID" --regid "$RUN_UID" --clear-groups --no-new-privs \
-  env -i $ENVIRONMENT "$PYTHON" -I -m grader.runner
+  env -i $ENVIRONMENT "$PYTHON" -I -c "$BOOTSTRAP"
+"""
+
+# Where the grading process's own grader and rnncore packages appear inside the sandbox.
+LIBRARY = "/grader-lib"
+
+# The runner's first lines: -I keeps the environment and the user's site out, and /grader-lib
+# goes first on sys.path, so that the runner and the library are exactly the grading process's
+# (an editable install of another checkout, or an older copy in site-packages, is never used).
+BOOTSTRAP = f"""\
+import sys
+sys.path.insert(0, {LIBRARY!r})
+import importlib.util
+for name in ("grader", "rnncore"):
+    spec = importlib.util.find_spec(name)
+    where = spec.origin if spec else None
+    if not (where or "").startswith({LIBRARY + "/"!r}):
+        sys.exit(f"grader: inside the sandbox {{name}} would be imported from {{where}}, not "
+                 f"from the grading process's copy at {LIBRARY}/{{name}}")
+from grader import runner
+runner.main()
 """
 
 
@@ -124,6 +167,11 @@ def _environment(home):
             "PATH": "/usr/local/bin:/usr/bin:/bin"}
 
 
+def packages():
+    """The folders of the grader and rnncore packages that this process imported."""
+    return [Path(grader.__file__).resolve().parent, Path(rnncore.__file__).resolve().parent]
+
+
 class Sandbox:
     """Starts runs of grader.runner for one worker (0, 1, ...): sandboxed, or unsafe=True."""
 
@@ -133,7 +181,8 @@ class Sandbox:
             check()
         self.scratch = Path(tempfile.mkdtemp(prefix=f"grader-{worker}-"))
         os.chmod(self.scratch, 0o700)
-        self.log = self.scratch.with_suffix(".log")   # what the sandbox's setup printed
+        self.log = self.scratch.with_suffix(".log")   # what the last run's setup printed
+        self.keep_log = False
 
     def start(self):
         """A new run: a subprocess whose stdin/stdout are the runner's channel."""
@@ -142,12 +191,13 @@ class Sandbox:
         limits = self.limits
         prefixes = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
                     Path(sys.base_exec_prefix)}
-        packages = {Path(rnncore.__file__).parent, Path(grader.__file__).parent}
         read_only = ["/usr", "/bin", "/lib", "/lib32", "/lib64", "/sbin", "/etc",
-                     *sorted(map(str, prefixes | packages))]
+                     *sorted(map(str, prefixes))]
         uid = BASE_UID + self.worker
         environment = {
-            "ROOT": str(self.scratch), "READ_ONLY": " ".join(read_only),
+            "ROOT": str(self.scratch), "READ_ONLY": "\n".join(read_only),
+            "PACKAGES": "\n".join(str(p) for p in packages()), "LIBRARY": LIBRARY,
+            "BOOTSTRAP": BOOTSTRAP,
             "WORK_MB": str(limits.work_mb), "RUN_UID": str(uid), "PYTHON": sys.executable,
             "LIMITS": " ".join([f"--as={limits.memory_mb * 2**20}", f"--cpu={limits.cpu_seconds}",
                                 f"--nproc={limits.processes}", f"--fsize={limits.file_mb * 2**20}",
@@ -155,12 +205,33 @@ class Sandbox:
             "ENVIRONMENT": " ".join(f"{k}={v}" for k, v in _environment("/grading").items()),
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         }
-        log = open(self.log, "ab")
-        # The runner starts in / ; it changes to HOME (/grading) itself.
-        return subprocess.Popen(
-            ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child",
-             "sh", "-c", SETUP], env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=log, start_new_session=True)
+        # The runner starts in / ; it changes to HOME (/grading) itself. Until it has taken its
+        # channel, what the set-up and Python print goes to the log (the last run's only).
+        with open(self.log, "wb") as log:
+            return subprocess.Popen(
+                ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork",
+                 "--kill-child", "sh", "-c", SETUP], env=environment, stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+
+    def failed(self, error):
+        """SandboxFailed for a run that could not start (error: the engine's SandboxError):
+        its message quotes the first lines the run printed, and the log is kept for reading."""
+        self.keep_log = True
+        try:
+            lines = self.log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        except OSError:
+            lines = []
+        hint = ""
+        if any(sign in line for line in lines for sign in ("failed to map segment", "MemoryError",
+                                                           "Cannot allocate memory")):
+            hint = (f"\nThe limit on memory (SandboxedGrading.memory_mb = "
+                    f"{self.limits.memory_mb} MiB) looks too small for Python and numpy to start.")
+        if not lines:
+            printed = "It printed nothing."
+        else:
+            shown = lines[:8] + (["  [...]", lines[-1]] if len(lines) > 8 else [])
+            printed = "It printed:\n" + "\n".join(f"    {line[:300]}" for line in shown)
+        return SandboxFailed(f"{error}\n{printed}{hint}\nThe whole log stays at {self.log}.")
 
     def _start_unsafe(self):
         home = Path(tempfile.mkdtemp(dir=self.scratch))
@@ -177,11 +248,13 @@ class Sandbox:
         environment = _environment(str(home))
         environment["PYTHONPATH"] = os.pathsep.join(
             str(Path(p.__file__).parent.parent) for p in (rnncore, grader))
-        return subprocess.Popen([sys.executable, "-m", "grader.runner"], cwd=home,
-                                env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, start_new_session=True,
-                                preexec_fn=limit)
+        with open(self.log, "wb") as log:
+            return subprocess.Popen([sys.executable, "-m", "grader.runner"], cwd=home,
+                                    env=environment, stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=log, start_new_session=True,
+                                    preexec_fn=limit)
 
     def close(self):
         shutil.rmtree(self.scratch, ignore_errors=True)
-        self.log.unlink(missing_ok=True)
+        if not self.keep_log:
+            self.log.unlink(missing_ok=True)

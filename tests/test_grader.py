@@ -37,7 +37,9 @@ pytestmark = pytest.mark.skipif(
 
 A = "ch01_basic_structure"
 TESTS = ("test_rnn_step", "test_rnn_forward", "test_output_layer")
-POINTS = {"test_rnn_step": 2.0, "test_rnn_forward": 2.0, "test_output_layer": 1.0}
+POINTS = {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
+          for c in read(source_path(A)).cells if c.metadata.get("nbgrader", {}).get("grade")}
+assert set(POINTS) == set(TESTS), POINTS
 SOL = solution_code(A)
 
 WRONG_STEP = code("""
@@ -588,6 +590,8 @@ def test_without_privileges_the_grader_says_what_to_run_and_refuses(tmp_path):
                  env={**os.environ, "GRADER_PRETEND_UNPRIVILEGED": "1"})
     assert run.returncode == 2
     assert "sudo" in run.stderr and "--unsafe-no-sandbox" in run.stderr, run.stderr
+    from grader.sandbox import SUDO_COMMAND
+    assert SUDO_COMMAND in run.stderr and sys.executable in run.stderr, run.stderr
     assert not (course / "autograded").exists()
     # Told explicitly, it grades without the sandbox.
     run = grader(["autograde", A, "--unsafe-no-sandbox"], course, timeout=300,
@@ -609,5 +613,86 @@ def test_lms_zip_is_collected_and_graded(tmp_path):
     assert run.returncode == 0, run.stderr
     grader(["autograde", A], course)
     rows = gradebook_rows(course)
-    assert sum(s for s, _ in rows["dana"].values()) == 5 and sum(
+    assert sum(s for s, _ in rows["dana"].values()) == sum(POINTS.values()) and sum(
         s for s, _ in rows["eli"].values()) == 0
+
+
+# --- any checkout, with any install (issue 16) -------------------------------------------------------
+
+WHICH_COPY = Case("which_copy", "correct answers that print where the runner and rnncore come from",
+                  answers={"output_layer": SOL["output_layer"] + "\n\n" + code("""
+
+                      import sys, rnncore
+                      print("runner mark:", getattr(sys.modules.get("grader.runner"), "COPY_MARK", None),
+                            "| rnncore mark:", getattr(rnncore, "COPY_MARK", None),
+                            "| rnncore at:", rnncore.__file__)
+                      """)})
+
+
+def _printed(course, student):
+    nb = read(course / "autograded" / student / A / f"{A}.ipynb")
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []))
+
+
+def test_a_copy_of_the_course_is_graded_by_its_own_grader_whatever_is_installed(tmp_path):
+    """An instructor's second checkout, graded with the environment installed (editable) from
+    the first: the sandbox runs the copy's grader and rnncore, and the scores are the same."""
+    installed = subprocess.run([sys.executable, "-c", "import grader, rnncore; "
+                                "print(grader.__file__); print(rnncore.__file__)"],
+                               cwd="/", capture_output=True, text=True, check=True).stdout.split()
+    copy = tmp_path / "term copy"                       # a space in the path, as folders have
+    for package in ("grader", "rnncore"):
+        shutil.copytree(ROOT / package, copy / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    assert not any(path.startswith(str(copy)) for path in installed), installed
+    cases = [c for c in CASES if c.name in ("solution", "release", "allclose_patched")]
+    make_course(copy, cases + [WHICH_COPY])
+    grader(["autograde", A], copy)
+    rows = gradebook_rows(copy)
+    for case in cases:           # the scores the corpus gets in the course graded from ROOT
+        assert {t: s for t, (s, _) in rows[case.name].items()} == expected_scores(case)
+    assert {t: s for t, (s, _) in rows[WHICH_COPY.name].items()} == POINTS
+    assert "rnncore at: /grader-lib/rnncore/" in _printed(copy, WHICH_COPY.name)
+    # Now the installed grader and rnncore are deliberately different from the copy's: the
+    # copy's runner and library mark what they are, and the sandbox must run them.
+    for module in ("grader/runner.py", "rnncore/__init__.py"):
+        with open(copy / module, "a") as f:
+            f.write('\nCOPY_MARK = "term-copy"\n')
+    grader(["autograde", A, "--force"], copy)
+    assert "runner mark: term-copy | rnncore mark: term-copy" in _printed(copy, WHICH_COPY.name)
+    assert gradebook_rows(copy) == rows
+
+
+def test_a_sandbox_that_cannot_start_says_why_and_keeps_its_log(tmp_path):
+    course = make_course(tmp_path / "course", [CASES[0]])
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write("\nc.SandboxedGrading.memory_mb = 20\n")      # too small for Python and numpy
+    run = grader(["autograde", A], course, check=False, timeout=300)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "Traceback" not in run.stderr.split("It printed:")[0], run.stderr
+    assert "the sandbox did not start" in run.stderr
+    # The cause in words: the first lines of what the sandbox printed, and a hint.
+    assert "failed to map segment" in run.stderr or "MemoryError" in run.stderr, run.stderr
+    assert "SandboxedGrading.memory_mb = 20 MiB" in run.stderr, run.stderr
+    log = Path(run.stderr.split("The whole log stays at ")[1].split()[0].rstrip("."))
+    try:
+        assert log.exists(), f"{log} was deleted"
+        assert "failed to map segment" in log.read_text() or "MemoryError" in log.read_text()
+    finally:
+        log.unlink(missing_ok=True)
+    assert not (course / "autograded").exists()
+
+
+def test_the_sudo_recipes_agree():
+    """The README, the instructor page and the refusal message give the same command."""
+    import re
+    from grader import sandbox
+    found = {}
+    for doc in ("README.md", "book/for_instructors.md"):
+        commands = re.findall(r"sudo [^\s`]*python[^\n`#]*-m grader[^\n`#]*", (ROOT / doc).read_text())
+        found[doc] = {re.sub(r"ch\d\d_\w+", "<assignment>", c).strip() for c in commands}
+        assert found[doc], f"{doc} gives no sudo command for the grader"
+    found["refusal"] = set(re.findall(r"sudo [^\n]*-m grader[^\n]*", sandbox._help("a reason")))
+    assert all(commands == {sandbox.SUDO_COMMAND} for commands in found.values()), found
+
