@@ -77,6 +77,12 @@ def backward(params, xs, hs, state, dhs, nonlinearity="tanh", truncate=None, tra
     return grads, dh_next, dxs
 
 
+def rnn_backward(params, xs, hs, state, dhs, nonlinearity="tanh"):
+    """:func:`backward` returning ``(grads, dL/dh_0)`` only: the form of chapter 3's exercise."""
+    grads, dstate, _ = backward(params, xs, hs, state, dhs, nonlinearity)
+    return grads, dstate
+
+
 def loss_and_grads(params, xs, targets, state=None, nonlinearity="tanh", truncate=None):
     """The loss of :func:`rnncore.model.loss` and its gradients for every parameter, by hand.
 

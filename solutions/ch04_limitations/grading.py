@@ -2,158 +2,224 @@
 
 Each question calls the student's function in the sandbox on hidden inputs drawn from rng (other
 shapes, seeds, activations, scales and dtypes than the visible tests) and compares the result
-with the solution's; predict_regime is asked about matrices built with a chosen largest singular
-value and spectral radius, on both sides of every threshold. The inputs of jacobian_norms are
-drawn as the hidden tests drew theirs, among those where float32 arithmetic is accurate to
-well within the tolerance (rarely not: saturated tanh units, products that nearly cancel),
-so that a correct float32 answer cannot lose its points on an unlucky draw.
+with the solution's (expect_call, which also fails a function that writes into its arguments);
+predict_regime is asked about matrices built with a chosen largest singular value and spectral
+radius, on both sides of every threshold. The inputs of jacobian_norms are drawn among those
+where float32 arithmetic is accurate to well within the tolerance (rarely not: saturated tanh
+units, products that nearly cancel), so that a correct float32 answer cannot lose its points on
+an unlucky draw. While a question runs, the library functions that compute its answer are
+unavailable to the submission (forbid).
 
-Whether the clipping functions leave their arguments alone is checked on the arguments as the
-call left them (student.arguments_after(), see grader.engine.Student).
+When a result is wrong, the hint names the mistake if the result is what that mistake gives
+(each computed here on the same inputs), and the general rule otherwise.
 """
 import numpy as np
 
-from grader.checks import expect, expect_close, question
+from grader.checks import CheckFailed, expect, expect_call, question
 from rnncore import rnn
+from rnncore.testing import difference
 
 TOL = dict(rtol=1e-4, atol=1e-5)
 # Gradient norms shrink geometrically with the lag, so they are compared relative to their size.
 NORM_TOL = dict(rtol=1e-4, atol=1e-12)
+GAMMA = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}
 
+
+def _expect(student, ref, name, args, where, mistakes, hint, tol=TOL):
+    """expect_call; when the result is wrong, the hint of the mistake it matches (each mistake a
+    function of args giving what that mistake returns), else the general hint."""
+    try:
+        return expect_call(student, ref, name, *args, where=where, **tol)
+    except CheckFailed as failure:
+        message = str(failure)
+        if "changed its argument" in message:
+            raise
+        try:
+            got = getattr(student, name)(*args)
+        except Exception:
+            raise CheckFailed(f"{message} Hint: {hint}") from None
+        for wrong, (compute, why) in mistakes.items():
+            with np.errstate(all="ignore"):
+                if difference(got, compute(*args), wrong, **tol) is None:
+                    raise CheckFailed(f"{message} Hint: {why}") from None
+        raise CheckFailed(f"{message} Hint: {hint}") from None
 
 
 # --- jacobian_norms ------------------------------------------------------------------------------
 
-def _float32_norms(params, xs, h0, nonlinearity):
-    """The norms computed with every operation in float32: a probe of the inputs' conditioning."""
-    f = np.float32
+def _norms(params, xs, h0, nonlinearity="tanh", mistake=None, dtype=np.float64):
+    """The norms for every lag, or what a mistake makes of them."""
+    f = dtype
     W_h = params["W_h"].astype(f)
     hs, _ = rnn.forward({k: v.astype(f) for k, v in params.items()}, xs.astype(f), h0.astype(f),
                         nonlinearity)
-    slopes = f(1) - hs ** 2 if nonlinearity == "tanh" else (hs > 0).astype(f)
+    states = np.concatenate([h0.astype(f)[None], hs[:-1]]) if mistake == "slope_early" else hs
+    if mistake == "no_slope":
+        slopes = np.ones_like(hs)
+    elif nonlinearity == "tanh":
+        slopes = f(1) - states ** 2
+    else:
+        slopes = (states >= 0 if mistake == "relu_ge" else states > 0).astype(f)
     T, B, H = hs.shape
+    W = W_h if mistake == "not_transposed" else W_h.T
     P = np.broadcast_to(np.eye(H, dtype=f), (B, H, H))
     norms = [np.ones(B, dtype=f)]
     for k in range(1, T + 1):
-        P = P @ (slopes[T - k][:, :, None] * W_h.T)
-        norms.append(np.linalg.norm(P, ord=2, axis=(1, 2)))
-    return np.stack(norms)
+        J = slopes[T - k][:, :, None] * W
+        P = J @ P if mistake == "wrong_order" else P @ J
+        norms.append(np.linalg.norm(P, ord="fro" if mistake == "frobenius" else 2, axis=(1, 2)))
+    norms = np.stack(norms)
+    return norms[::-1] if mistake == "indexed_by_t" else norms
 
 
-def _well_conditioned(rng, ref, T, B, D, H, nonlinearity, scale):
-    """Inputs as the hidden tests drew them, redrawn (rarely: saturated tanh units, products of
-    Jacobians that nearly cancel) until float32 arithmetic gives the norms to 1e-5 relative, ten
-    times better than the tolerance, so that a correct float32 answer cannot fail."""
+NORM_MISTAKES = {
+    "relu_ge": "a ReLU unit with h = 0 is inactive: its slope is 0, so the slope is (h > 0), "
+               "not (h >= 0)",
+    "no_slope": "each Jacobian is diag(f'(z_t)) W_h.T: yours leaves out the slopes f'(z_t)",
+    "frobenius": "the spectral norm is the largest singular value, np.linalg.norm(P, ord=2); "
+                 "yours is the Frobenius norm (np.linalg.norm's default)",
+    "indexed_by_t": "the index is the lag k, counted back from the last step (norms[k] is about "
+                    "h_(T-k)); yours is in time order",
+    "wrong_order": "the product grows backwards, P_k = P_(k-1) @ J_(T-k+1), the new factor on "
+                   "the RIGHT; yours multiplies it on the left",
+    "slope_early": "the slope of step t is f'(z_t), read from the state the step PRODUCED, h_t "
+                   "= hs[t - 1] in Python's numbering; yours takes it from the state before",
+    "not_transposed": "in the code's row layout the Jacobian is diag(f') @ W_h.T; yours uses the "
+                      "code's W_h without the transpose",
+}
+NORM_HINT = ("norms[k] is the spectral norm of J_T J_(T-1) ... J_(T-k+1), with J_t = "
+             "diag(f'(z_t)) W_h.T and f'(z_t) from h_t (1 - h_t**2 for tanh, h_t > 0 for ReLU); "
+             "norms[0] = 1 and the index is the lag k")
+
+
+def _well_conditioned(rng, T, B, D, H, nonlinearity, scale):
+    """Inputs redrawn (rarely: saturated tanh units, products of Jacobians that nearly cancel)
+    until float32 arithmetic gives the norms to 1e-5 relative, ten times better than the
+    tolerance, so that a correct float32 answer cannot fail."""
     for _ in range(200):
         params = {"W_x": rng.normal(0.0, 0.5, (D, H)),
                   "W_h": rng.normal(0.0, scale / np.sqrt(H), (H, H)),
                   "b_h": rng.normal(0.0, 0.3, H)}
         xs, h0 = rng.normal(size=(T, B, D)), np.tanh(rng.normal(size=(B, H)))
         with np.errstate(all="ignore"):
-            probe = _float32_norms(params, xs, h0, nonlinearity)
-            exact = ref.jacobian_norms(params, xs, h0, nonlinearity)
+            probe = _norms(params, xs, h0, nonlinearity, dtype=np.float32)
+            exact = _norms(params, xs, h0, nonlinearity)
         if np.allclose(probe, exact, rtol=1e-5, atol=1e-13):
             break
     return params, xs, h0
 
 
-@question("test_jacobian_norms")
+@question("test_jacobian_norms",
+          forbid=("rnncore.dynamics:gradient_norms", "rnncore.dynamics:jacobian_products",
+                  "rnncore.dynamics:step_jacobians", "rnncore.rnn:numpy_backward",
+                  "rnncore.rnn:forward_reference"))
 def jacobian_norms(student, ref, rng):
-    hint = ("norms[k] is the spectral norm of J_T J_(T-1) ... J_(T-k+1), with J_t = "
-            "diag(f'(z_t)) W_h.T and f'(z_t) from h_t (1 - h_t**2 for tanh, h_t > 0 for ReLU); "
-            "norms[0] = 1 and the index is the lag k, counted back from the last step")
+    mistakes = {m: (lambda *a, m=m: _norms(*a, mistake=m), why) for m, why in NORM_MISTAKES.items()}
+    # never the visible (T, B, D, H) = (4, 1, 1, 1) or (5, 2, 2, 3)
     for (T, B, D, H), nonlinearity, scale in [
             ((6, 3, 2, 4), "tanh", 1.2), ((1, 2, 3, 2), "tanh", 1.0), ((12, 1, 2, 5), "tanh", 1.5),
             ((7, 2, 3, 3), "relu", 1.3), ((9, 4, 1, 6), "relu", 1.6), ((5, 2, 2, 1), "tanh", 2.0),
             ((8, 3, 2, 3), "tanh", 0.6), ((4, 1, 1, 1), "relu", 0.9)]:
-        params, xs, h0 = _well_conditioned(rng, ref, T, B, D, H, nonlinearity, scale)
-        expect_close(student.jacobian_norms(params, xs, h0, nonlinearity),
-                     ref.jacobian_norms(params, xs, h0, nonlinearity),
-                     f"jacobian_norms(params, xs, h0, {nonlinearity!r}) for T={T}, B={B}, D={D}, "
-                     f"H={H} (index: lag k, sequence b)", **NORM_TOL, hint=hint)
+        params, xs, h0 = _well_conditioned(rng, T, B, D, H, nonlinearity, scale)
+        _expect(student, ref, "jacobian_norms", (params, xs, h0, nonlinearity),
+                f"with {nonlinearity!r} for T={T}, B={B}, D={D}, H={H} (index: lag k, sequence b)",
+                mistakes, NORM_HINT, NORM_TOL)
 
 
 # --- clip_by_norm --------------------------------------------------------------------------------
 
-def _expect_dict(got, want, call, hint):
-    """got: the clipped gradients returned by call; want: the solution's."""
-    expect(isinstance(got, dict) and set(got) == set(want),
-           f"the clipped gradients returned by {call} should be a dict with the keys "
-           f"{sorted(want)}, not " + (f"one with the keys {sorted(got)}" if isinstance(got, dict)
-                                     else f"a {type(got).__name__}") + f". Hint: {hint}")
-    for name in want:
-        expect_close(got[name], want[name], f"clipped[{name!r}] returned by {call}", **TOL,
-                     hint=hint)
+def _global_norm(grads):
+    return float(np.sqrt(sum(np.sum(np.asarray(g, np.float64) ** 2) for g in grads.values())))
 
 
-def _expect_pair(got, call):
-    expect(isinstance(got, (tuple, list)) and len(got) == 2,
-           f"{call} should return the pair (clipped, norm), not "
-           + (f"{len(got)} values" if isinstance(got, (tuple, list))
-              else f"a {type(got).__name__}"))
-    return got
+def _clip(grads, c, mistake=None):
+    norm = _global_norm(grads)
+    if mistake == "per_array":
+        return {k: g * min(1.0, c / max(_global_norm({k: g}), 1e-300)) for k, g in grads.items()}, norm
+    scale = c / norm if (mistake == "always_rescale" or norm > c) else 1.0
+    return {k: g * scale for k, g in grads.items()}, (norm * min(1.0, scale)
+                                                      if mistake == "norm_after" else norm)
+
+
+CLIP_MISTAKES = {
+    "per_array": "the norm is GLOBAL: all arrays together as one long vector, clipped with one "
+                 "factor; yours clips each array by its own norm",
+    "always_rescale": "a gradient shorter than max_norm is left as it is (the factor is "
+                      "min(1, max_norm / norm)); yours stretches it to max_norm",
+    "norm_after": "the norm returned is the norm BEFORE clipping (what a training loop logs); "
+                  "yours is the norm after",
+}
+CLIP_HINT = ("the global norm is sqrt of the sum of g**2 over EVERY entry of EVERY array; if it "
+             "exceeds max_norm, multiply every array by max_norm / norm, otherwise leave them; "
+             "return a new dict and the norm before clipping (a float)")
 
 
 def _grads(rng, shapes, dtype, size=1.0):
     return {k: (size * rng.normal(size=shape)).astype(dtype) for k, shape in shapes.items()}
 
 
-def _global_norm(grads):
-    return float(np.sqrt(sum(np.sum(np.asarray(g, np.float64) ** 2) for g in grads.values())))
-
-
-@question("test_clip_by_norm")
+@question("test_clip_by_norm",
+          forbid=("rnncore.optim:clip_by_global_norm", "rnncore.optim:global_norm",
+                  "rnncore.optim:clip_elementwise"))
 def clip_by_norm(student, ref, rng):
-    hint = ("the global norm is sqrt of the sum of g**2 over EVERY entry of EVERY array; if it "
-            "exceeds max_norm, multiply every array by max_norm / norm, otherwise leave them; "
-            "return a new dict and the norm before clipping")
-    untouched = "do not change the arrays you were given (g *= ... writes into them): build " \
-                "new ones, g * scale"
-    # max_norm below the norm (clipped), above it (left alone); several arrays, other dtypes.
+    mistakes = {m: (lambda *a, m=m: _clip(*a, mistake=m), why) for m, why in CLIP_MISTAKES.items()}
+    # max_norm below the norm (clipped), above it (left alone); several arrays, other dtypes;
+    # a zero gradient (no division by its norm) and a gradient whose entries overflow when
+    # squared in float32 is not asked for (float64 inputs are the rule).
     for shapes, ratio, dtype in [
-            ({"W_x": (3, 4), "W_h": (4, 4), "b_h": (4,)}, 0.3, np.float64),
+            ({"W_x": (3, 5), "W_h": (5, 5), "b_h": (5,)}, 0.3, np.float64),
             ({"W_x": (2, 5), "W_h": (5, 5), "b_h": (5,), "W_y": (5, 3), "b_y": (3,)}, 4.0,
              np.float64),
             ({"W": (6, 2)}, 0.5, np.float64),
             ({"a": (2, 3, 4), "b": (1,)}, 0.7, np.float32),
             ({"W_h": (3, 3), "b_h": (3,)}, 1.5, np.float64),
             ({"W_x": (1, 7), "W_h": (7, 7), "b_h": (7,)}, float(rng.uniform(0.05, 0.9)),
-             np.float64)]:
-        grads = _grads(rng, shapes, dtype, float(rng.uniform(0.1, 3.0)))
-        c = float(ratio * _global_norm(grads))
-        side = "above" if ratio < 1 else "below"
-        call = f"clip_by_norm(grads, max_norm) for arrays of shapes {shapes} ({np.dtype(dtype)}) " \
-               f"whose norm is {side} max_norm"
-        want_clipped, want_norm = ref.clip_by_norm(grads, c)
-        got, (grads_after, _), _ = student.arguments_after().clip_by_norm(grads, c)
-        clipped, norm = _expect_pair(got, call)
-        expect_close(norm, want_norm, f"the norm returned by {call}", **TOL, hint=hint)
-        _expect_dict(clipped, want_clipped, call, hint)
-        expect(isinstance(grads_after, dict) and set(grads_after) == set(grads),
-               f"{call} changed the keys of the dict it was given. Hint: {untouched}")
-        for name in grads:
-            expect_close(grads_after[name], grads[name], f"the input grads[{name!r}] after "
-                         f"{call}", rtol=0, atol=0, hint=untouched)
-        # Clipping by norm only shortens: the clipped gradient has norm min(norm, max_norm).
-        expect_close(_global_norm(clipped), min(want_norm, c), f"the norm of the clipped "
-                     f"gradients of {call}", **TOL, hint=hint)
-
-    # A zero gradient comes back unchanged, with norm 0 (no division by a zero norm).
-    zero = {"W_h": np.zeros((2, 2)), "b_h": np.zeros(2)}
-    clipped, norm = _expect_pair(student.clip_by_norm(zero, 1.0), "clip_by_norm(grads, 1.0) "
-                                                                  "for a zero gradient")
-    expect_close(norm, 0.0, "the norm returned by clip_by_norm(grads, 1.0) for a zero gradient",
-                 **TOL, hint="the norm of zeros is 0")
-    _expect_dict(clipped, zero, "clip_by_norm(grads, 1.0) for a zero gradient",
-                 "a zero gradient comes back unchanged: avoid dividing by a zero norm")
+             np.float64),
+            ({"W_h": (2, 3), "b_h": (3,)}, 0.0, np.float64)]:
+        grads = _grads(rng, shapes, dtype, float(rng.uniform(0.1, 3.0)) if ratio else 0.0)
+        c = float(ratio * _global_norm(grads)) if ratio else float(rng.uniform(0.5, 2.0))
+        side = ("zero" if not ratio else "above max_norm" if ratio < 1 else "below max_norm")
+        clipped, norm = _expect(
+            student, ref, "clip_by_norm", (grads, c),
+            f"for arrays of shapes {shapes} ({np.dtype(dtype)}), norm {side}", mistakes,
+            CLIP_HINT)
+        expect(isinstance(norm, (float, np.floating)),
+               f"clip_by_norm should return the norm as a float, not {type(norm).__name__}")
 
 
 # --- clip_elementwise ----------------------------------------------------------------------------
 
-@question("test_clip_elementwise")
+def _clip_entries(grads, c, mistake=None):
+    norm = _global_norm(grads)
+    if mistake == "upper_only":
+        return {k: np.minimum(g, c) for k, g in grads.items()}, norm
+    if mistake == "loses_sign":
+        return {k: np.clip(np.abs(g), 0, c) for k, g in grads.items()}, norm
+    if mistake == "rescale_largest":
+        return {k: g * min(1.0, c / max(np.max(np.abs(g)), 1e-300)) for k, g in grads.items()}, norm
+    clipped = {k: np.clip(g, -c, c) for k, g in grads.items()}
+    return clipped, (_global_norm(clipped) if mistake == "norm_after" else norm)
+
+
+ENTRY_MISTAKES = {
+    "upper_only": "clip from BOTH sides, into [-max_value, max_value]: large negative entries "
+                  "are cut too",
+    "loses_sign": "each entry keeps its sign: np.clip(g, -max_value, max_value), not the "
+                  "absolute value",
+    "rescale_largest": "elementwise clipping cuts each entry on its own (and so changes the "
+                       "direction); yours rescales whole arrays",
+    "norm_after": "the norm returned is the global norm BEFORE clipping; yours is the norm after",
+}
+ENTRY_HINT = ("clip each entry on its own into [-max_value, max_value] (np.clip), both signs; "
+              "the norm returned is the global norm of the gradient BEFORE clipping")
+
+
+@question("test_clip_elementwise",
+          forbid=("rnncore.optim:clip_elementwise", "rnncore.optim:global_norm",
+                  "rnncore.optim:clip_by_global_norm"))
 def clip_elementwise(student, ref, rng):
-    hint = ("clip each entry on its own into [-max_value, max_value] (np.clip), both signs; the "
-            "norm returned is the global norm of the gradient BEFORE clipping")
+    mistakes = {m: (lambda *a, m=m: _clip_entries(*a, mistake=m), why)
+                for m, why in ENTRY_MISTAKES.items()}
     for shapes, c, dtype in [
             ({"W_x": (3, 4), "W_h": (4, 4), "b_h": (4,)}, 0.5, np.float64),
             ({"W": (5, 2), "b": (2,), "W_y": (2, 3)}, 0.05, np.float64),
@@ -161,19 +227,9 @@ def clip_elementwise(student, ref, rng):
             ({"W_h": (6, 6), "b_h": (6,)}, 0.3, np.float32),
             ({"W_x": (2, 3), "W_h": (3, 3)}, float(rng.uniform(0.2, 1.5)), np.float64)]:
         grads = _grads(rng, shapes, dtype)
-        call = f"clip_elementwise(grads, max_value) for arrays of shapes {shapes} " \
-               f"({np.dtype(dtype)}), max_value {c:.3g}"
-        want_clipped, want_norm = ref.clip_elementwise(grads, c)
-        got, (grads_after, _), _ = student.arguments_after().clip_elementwise(grads, c)
-        clipped, norm = _expect_pair(got, call)
-        _expect_dict(clipped, want_clipped, call, hint)
-        expect_close(norm, want_norm, f"the norm returned by {call}", **TOL, hint=hint)
-        expect(isinstance(grads_after, dict) and set(grads_after) == set(grads),
-               f"{call} changed the keys of the dict it was given. Hint: return a new dict")
-        for name in grads:
-            expect_close(grads_after[name], grads[name], f"the input grads[{name!r}] after "
-                         f"{call}", rtol=0, atol=0, hint="do not change the arrays you were "
-                                                         "given: return new ones")
+        _expect(student, ref, "clip_elementwise", (grads, c),
+                f"for arrays of shapes {shapes} ({np.dtype(dtype)}), max_value {c:.3g}",
+                mistakes, ENTRY_HINT)
 
 
 # --- predict_regime ------------------------------------------------------------------------------
@@ -200,9 +256,52 @@ def _with_sizes(rng, H, sigma, rho):
     return Q @ (eig + lo * U) @ Q.T
 
 
-@question("test_predict_regime")
+def _regime(W_h, nonlinearity, mistake=None):
+    """The prediction, or what a mistake makes of it."""
+    gamma = 1.0 if mistake == "no_gamma" else GAMMA[nonlinearity]
+    W = np.asarray(W_h, np.float64)
+    eigenvalues = np.linalg.eigvals(W)
+    rho = np.max(eigenvalues.real) if mistake == "real_part" else np.max(np.abs(eigenvalues))
+    sigma = {"frobenius": np.linalg.norm(W), "radius_only": rho}.get(mistake, np.linalg.norm(W, 2))
+    if gamma * sigma < 1:
+        return "vanishing"
+    if gamma * (sigma if mistake == "sigma_explodes" else rho) > 1:
+        return "explosion possible"
+    return "undetermined"
+
+
+REGIME_MISTAKES = {
+    "no_gamma": "gamma, the activation's largest slope, is 1/4 for the sigmoid (1 for tanh and "
+                "ReLU): the conditions read gamma * sigma_max and gamma * rho",
+    "radius_only": "'vanishing' needs gamma * sigma_max < 1 with sigma_max the LARGEST SINGULAR "
+                   "VALUE; a spectral radius below 1 does not force vanishing",
+    "frobenius": "sigma_max is the largest singular value, np.linalg.norm(W, 2); yours looks like "
+                 "the Frobenius norm (np.linalg.norm's default)",
+    "sigma_explodes": "gamma * sigma_max > 1 is only necessary for growth: 'explosion possible' "
+                      "needs gamma * rho > 1, rho the spectral radius",
+    "real_part": "rho is the largest MODULUS of an eigenvalue, np.abs of the complex "
+                 "eigenvalues: negative and complex eigenvalues count by their size",
+}
+
+
+def _regime_hint(got, W_h, nonlinearity):
+    """The mistake the student's answer shows, or the rule."""
+    if got not in ("vanishing", "explosion possible", "undetermined"):
+        return ("the answer is one of 'vanishing', 'explosion possible', 'undetermined'"
+                + (" ('explosion possible', not 'exploding': gamma rho > 1 makes growth "
+                   "possible, not certain)" if got == "exploding" else ""))
+    for mistake, why in REGIME_MISTAKES.items():
+        if _regime(W_h, nonlinearity, mistake) == got:
+            return why
+    return ("'vanishing' if gamma * sigma_max < 1, else 'explosion possible' if gamma * rho > 1, "
+            "else 'undetermined' (sigma_max the largest singular value, rho the largest modulus "
+            "of an eigenvalue, gamma 1 for tanh and ReLU and 1/4 for the sigmoid)")
+
+
+@question("test_predict_regime",
+          forbid=("rnncore.dynamics:spectral_radius", "rnncore.dynamics:largest_singular_value",
+                  "rnncore.dynamics:norm_bound"))
 def predict_regime(student, ref, rng):
-    gamma = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}
     cases = []
     # gamma sigma_max and gamma rho at least 3% away from 1, so rounding cannot decide a case
     for H, g_sigma, g_rho in [(4, 0.8, 0.8), (3, 0.9, 0.4), (5, 0.97, 0.6), (6, 1.5, 0.7),
@@ -210,25 +309,27 @@ def predict_regime(student, ref, rng):
                               (1, 1.3, 1.3), (1, 0.6, 0.6), (7, 1.1, 1.05), (2, 1.6, 1.2)]:
         for nonlinearity in ("tanh", "relu", "sigmoid"):
             # sizes scaled by 1 / gamma, so that gamma * sigma and gamma * rho are as listed
-            W_h = _with_sizes(rng, H, g_sigma / gamma[nonlinearity], g_rho / gamma[nonlinearity])
-            expected = "vanishing" if g_sigma < 1 else "exploding" if g_rho > 1 else "undetermined"
+            W_h = _with_sizes(rng, H, g_sigma / GAMMA[nonlinearity], g_rho / GAMMA[nonlinearity])
+            expected = ("vanishing" if g_sigma < 1 else "explosion possible" if g_rho > 1
+                        else "undetermined")
             cases.append((W_h, nonlinearity, expected,
                           f"a {H}x{H} W_h with gamma sigma_max = {g_sigma}, gamma rho = {g_rho}"))
     # the same matrices read with another activation's gamma
     W_h = _with_sizes(rng, 3, 3.0, 2.0)
-    cases += [(W_h, "tanh", "exploding", "a 3x3 W_h with sigma_max = 3, rho = 2"),
+    cases += [(W_h, "tanh", "explosion possible", "a 3x3 W_h with sigma_max = 3, rho = 2"),
               (W_h, "sigmoid", "vanishing", "a 3x3 W_h with sigma_max = 3, rho = 2")]
     W_h = _with_sizes(rng, 4, 6.0, 2.0)
     cases += [(W_h, "sigmoid", "undetermined", "a 4x4 W_h with sigma_max = 6, rho = 2"),
-              (W_h, "relu", "exploding", "a 4x4 W_h with sigma_max = 6, rho = 2"),
-              (W_h.T, "relu", "exploding", "the transpose of a 4x4 W_h with sigma_max = 6, "
-                                           "rho = 2")]
+              (W_h, "relu", "explosion possible", "a 4x4 W_h with sigma_max = 6, rho = 2"),
+              (W_h.T, "relu", "explosion possible", "the transpose of a 4x4 W_h with "
+                                                    "sigma_max = 6, rho = 2")]
     # the dominant eigenvalues negative or complex: -W_h, and rotations in a plane
     for W_h, nonlinearity, expected, what in list(cases[::4]):
         cases.append((-W_h, nonlinearity, expected, "minus " + what))
-    for H, angle, scale, nonlinearity, expected in [(3, 2.0, 1.2, "tanh", "exploding"),
+    for H, angle, scale, nonlinearity, expected in [(3, 2.0, 1.2, "tanh", "explosion possible"),
                                                      (4, 2.5, 0.8, "relu", "vanishing"),
-                                                     (2, 3.0, 4.4, "sigmoid", "exploding"),
+                                                     (2, 3.0, 4.4, "sigmoid",
+                                                      "explosion possible"),
                                                      (3, 1.7, 0.9, "tanh", "vanishing")]:
         angle = angle + float(rng.uniform(-0.2, 0.2))
         Q, _ = np.linalg.qr(rng.normal(size=(H, H)))
@@ -241,11 +342,11 @@ def predict_regime(student, ref, rng):
             raise RuntimeError(f"the solution disagrees with the question about {what}")
         for W in (W_h, W_h.astype(np.float32)):
             label = what + (" (float32)" if W.dtype == np.float32 else "")
-            got = student.predict_regime(W, nonlinearity)
-            expect(got == expected,
-                   f"predict_regime(W_h, {nonlinearity!r}) for {label} returned {got!r:.40}, "
-                   f"expected {expected!r}. Hint: gamma is 1 for tanh and ReLU and 1/4 for the "
-                   f"sigmoid; 'vanishing' needs gamma * sigma_max < 1 (the largest singular "
-                   f"value, not the spectral radius nor another norm), 'exploding' needs "
-                   f"gamma * rho > 1 (rho the largest modulus of an eigenvalue), anything else "
-                   f"is 'undetermined'")
+            try:
+                got = expect_call(student, ref, "predict_regime", W, nonlinearity,
+                                  where=f"for {label}")
+            except CheckFailed as failure:
+                if "changed its argument" in str(failure):
+                    raise
+                got = student.predict_regime(W, nonlinearity)
+                raise CheckFailed(f"{failure} Hint: {_regime_hint(got, W, nonlinearity)}") from None

@@ -2,7 +2,7 @@
 from answers import Alternative, Wrong, code as _code
 
 # ---------------------------------------------------------------------------------------------
-# Chapter 3: step_backward, rnn_backward
+# Chapter 3: step_backward, rnn_backward, truncated_bptt
 # ---------------------------------------------------------------------------------------------
 WRONG = [
     Wrong("step_backward", "no_tanh_derivative", "forgets the (1 - h^2) factor: dz = dh", _code("""
@@ -81,6 +81,146 @@ WRONG = [
                     grads[k] += step_grads[k]
             return grads, dh_next
         """)),
+    Wrong("step_backward", "imports_step_backward", "imports the library's step_backward instead "
+          "of writing it", _code("""
+        from rnncore.bptt import step_backward
+        """)),
+    Wrong("step_backward", "writes_into_dh", "computes dz in place in the caller's dh "
+          "(dh *= 1 - h**2), which the caller still needs", _code("""
+        def step_backward(params, x, h_prev, h, dh):
+            dh *= 1 - h ** 2
+            dz = dh
+            grads = {"W_x": x.T @ dz, "W_h": h_prev.T @ dz, "b_h": dz.sum(axis=0)}
+            return grads, dz @ params["W_h"].T, dz @ params["W_x"].T
+        """)),
+    Wrong("step_backward", "h_not_h_prev", "dW_h = h.T @ dz, the state after the step", _code("""
+        def step_backward(params, x, h_prev, h, dh):
+            dz = dh * (1 - h ** 2)
+            grads = {"W_x": x.T @ dz, "W_h": h.T @ dz, "b_h": dz.sum(axis=0)}
+            return grads, dz @ params["W_h"].T, dz @ params["W_x"].T
+        """)),
+    Wrong("rnn_backward", "imports_rnn_backward", "wraps the library's bptt.backward", _code("""
+        from rnncore import bptt
+
+        def rnn_backward(params, xs, hs, h0, dhs):
+            grads, dh0, _ = bptt.backward(params, xs, hs, h0, dhs)
+            return grads, dh0
+        """)),
+    Wrong("rnn_backward", "dhs_in_place", "adds the future's gradient into dhs[t] in place "
+          "(dh = dhs[t]; dh += dh_next), changing the caller's array", _code("""
+        def rnn_backward(params, xs, hs, h0, dhs):
+            grads = {k: np.zeros_like(params[k]) for k in ("W_x", "W_h", "b_h")}
+            dh_next = np.zeros_like(h0)
+            for t in reversed(range(len(xs))):
+                h_prev = hs[t - 1] if t > 0 else h0
+                dh = dhs[t]
+                dh += dh_next
+                step_grads, dh_next, _ = step_backward(params, xs[t], h_prev, hs[t], dh)
+                for k in grads:
+                    grads[k] += step_grads[k]
+            return grads, dh_next
+        """)),
+    Wrong("rnn_backward", "dh0_is_dh1", "returns the gradient at h_1 (before the first step's "
+          "backward) as dh0", _code("""
+        def rnn_backward(params, xs, hs, h0, dhs):
+            grads = {k: np.zeros_like(params[k]) for k in ("W_x", "W_h", "b_h")}
+            dh_next = np.zeros_like(h0)
+            for t in reversed(range(len(xs))):
+                h_prev = hs[t - 1] if t > 0 else h0
+                dh = dhs[t] + dh_next
+                step_grads, dh_next, _ = step_backward(params, xs[t], h_prev, hs[t], dh)
+                for k in grads:
+                    grads[k] += step_grads[k]
+            return grads, dh
+        """)),
+    Wrong("rnn_backward", "skips_first_step", "range(T - 1, 0, -1): the loop stops before t = 0",
+          _code("""
+        def rnn_backward(params, xs, hs, h0, dhs):
+            grads = {k: np.zeros_like(params[k]) for k in ("W_x", "W_h", "b_h")}
+            dh_next = np.zeros_like(h0)
+            for t in range(len(xs) - 1, 0, -1):
+                step_grads, dh_next, _ = step_backward(params, xs[t], hs[t - 1], hs[t],
+                                                       dhs[t] + dh_next)
+                for k in grads:
+                    grads[k] += step_grads[k]
+            return grads, dh_next
+        """)),
+    Wrong("truncated_bptt", "imports_window_starts", "takes the windows' start states from the "
+          "library's model.window_starts", _code("""
+        from rnncore import model
+
+        def truncated_bptt(params, xs, h0, dhs, k):
+            starts = model.window_starts(params, xs, k, h0)
+            window_grads = []
+            for i, h in enumerate(starts):
+                hs_w, _ = rnn.forward(params, xs[i * k:(i + 1) * k], h)
+                grads, _ = rnn_backward(params, xs[i * k:(i + 1) * k], hs_w, h,
+                                        dhs[i * k:(i + 1) * k])
+                window_grads.append(grads)
+            return window_grads, rnn.forward(params, xs, h0)[1]
+        """)),
+    Wrong("truncated_bptt", "not_carried", "starts every window from h0: the state is not "
+          "carried", _code("""
+        def truncated_bptt(params, xs, h0, dhs, k):
+            window_grads = []
+            for start in range(0, len(xs), k):
+                hs_w, h = rnn.forward(params, xs[start:start + k], h0)
+                grads, _ = rnn_backward(params, xs[start:start + k], hs_w, h0,
+                                        dhs[start:start + k])
+                window_grads.append(grads)
+            return window_grads, h
+        """)),
+    Wrong("truncated_bptt", "start_off_by_one", "one forward pass, then each window starts from "
+          "hs[start] instead of hs[start - 1]", _code("""
+        def truncated_bptt(params, xs, h0, dhs, k):
+            hs, h_T = rnn.forward(params, xs, h0)
+            window_grads = []
+            for start in range(0, len(xs), k):
+                h = hs[start] if start > 0 else h0
+                hs_w, _ = rnn.forward(params, xs[start:start + k], h)
+                grads, _ = rnn_backward(params, xs[start:start + k], hs_w, h, dhs[start:start + k])
+                window_grads.append(grads)
+            return window_grads, h_T
+        """)),
+    Wrong("truncated_bptt", "drops_last_window", "range(0, T - k + 1, k): the shorter last window "
+          "is lost", _code("""
+        def truncated_bptt(params, xs, h0, dhs, k):
+            window_grads, h = [], h0
+            for start in range(0, len(xs) - k + 1, k):
+                hs_w, h_end = rnn.forward(params, xs[start:start + k], h)
+                grads, _ = rnn_backward(params, xs[start:start + k], hs_w, h, dhs[start:start + k])
+                window_grads.append(grads)
+                h = h_end
+            return window_grads, h
+        """)),
+    Wrong("truncated_bptt", "gradient_carried", "carries the gradient back across the windows "
+          "too (full BPTT cut into windows)", _code("""
+        def truncated_bptt(params, xs, h0, dhs, k):
+            starts = list(range(0, len(xs), k))
+            states, h = [], h0
+            for start in starts:
+                states.append(h)
+                h = rnn.forward(params, xs[start:start + k], h)[1]
+            window_grads, dh_carry = [], np.zeros_like(h0)
+            for start, h_start in reversed(list(zip(starts, states))):
+                hs_w, _ = rnn.forward(params, xs[start:start + k], h_start)
+                dhs_w = dhs[start:start + k].copy()
+                dhs_w[-1] = dhs_w[-1] + dh_carry
+                grads, dh_carry = rnn_backward(params, xs[start:start + k], hs_w, h_start, dhs_w)
+                window_grads.insert(0, grads)
+            return window_grads, h
+        """)),
+    Wrong("truncated_bptt", "summed", "returns one gradient, the sum over the windows, as for "
+          "one update per sequence", _code("""
+        def truncated_bptt(params, xs, h0, dhs, k):
+            total, h = None, h0
+            for start in range(0, len(xs), k):
+                hs_w, h_end = rnn.forward(params, xs[start:start + k], h)
+                grads, _ = rnn_backward(params, xs[start:start + k], hs_w, h, dhs[start:start + k])
+                total = grads if total is None else {n: total[n] + grads[n] for n in grads}
+                h = h_end
+            return [total], h
+        """)),
 ]
 
 ALTERNATIVES = [
@@ -154,6 +294,80 @@ ALTERNATIVES = [
                     parts["b_h"].append(dz.sum(axis=0))
                     dh = dz @ params["W_h"].T
                 return {k: sum(v) for k, v in parts.items()}, dh
+            """),
+    }),
+    Alternative("magics_and_loops", "plain Python loops over the batch and the units; %time "
+                "and %%time in the answer cells, as students time their code", {
+        "step_backward": _code("""
+            def step_backward(params, x, h_prev, h, dh):
+                B, D = x.shape
+                H = h.shape[1]
+                dz = np.zeros((B, H))
+                for b in range(B):
+                    for j in range(H):
+                        dz[b, j] = dh[b, j] * (1.0 - h[b, j] * h[b, j])
+                grads = {"W_x": np.zeros((D, H)), "W_h": np.zeros((H, H)), "b_h": np.zeros(H)}
+                dh_prev, dx = np.zeros((B, H)), np.zeros((B, D))
+                for b in range(B):
+                    for j in range(H):
+                        grads["b_h"][j] += dz[b, j]
+                        for d in range(D):
+                            grads["W_x"][d, j] += x[b, d] * dz[b, j]
+                            dx[b, d] += dz[b, j] * params["W_x"][d, j]
+                        for i in range(H):
+                            grads["W_h"][i, j] += h_prev[b, i] * dz[b, j]
+                            dh_prev[b, i] += dz[b, j] * params["W_h"][i, j]
+                return grads, dh_prev, dx
+
+            %time _ = step_backward({"W_x": np.ones((1, 2)), "W_h": np.eye(2), "b_h": np.zeros(2)}, np.ones((2, 1)), np.zeros((2, 2)), np.zeros((2, 2)), np.ones((2, 2)))
+            """),
+        "rnn_backward": _code("""
+            %%time
+            def rnn_backward(params, xs, hs, h0, dhs):
+                grads = {k: np.zeros_like(params[k]) for k in ("W_x", "W_h", "b_h")}
+                dh_next = np.zeros_like(h0)
+                t = len(xs) - 1
+                while t >= 0:
+                    h_prev = h0 if t == 0 else hs[t - 1]
+                    step_grads, dh_next, _ = step_backward(params, xs[t], h_prev, hs[t],
+                                                           dhs[t] + dh_next)
+                    grads = {k: grads[k] + step_grads[k] for k in grads}
+                    t -= 1
+                return grads, dh_next
+            """),
+        "truncated_bptt": _code("""
+            def truncated_bptt(params, xs, h0, dhs, k):
+                window_grads, h, start = [], h0, 0
+                while start < len(xs):
+                    stop = min(start + k, len(xs))
+                    states, state = [], h                  # the window's forward, step by step
+                    for t in range(start, stop):
+                        state = rnn.step(params, xs[t], state)
+                        states.append(state)
+                    grads, _ = rnn_backward(params, xs[start:stop], np.stack(states), h,
+                                            dhs[start:stop])
+                    window_grads.append(grads)
+                    h, start = state, stop
+                return window_grads, h
+
+            %timeit -n 1 -r 1 truncated_bptt({"W_x": np.ones((1, 2)), "W_h": np.eye(2), "b_h": np.zeros(2)}, np.ones((3, 2, 1)), np.zeros((2, 2)), np.ones((3, 2, 2)), 2)
+            """),
+    }),
+    Alternative("forward_once_float32", "truncated BPTT from one forward pass over the whole "
+                "sequence, the windows' start states read from it, in float32", {
+        "truncated_bptt": _code("""
+            def truncated_bptt(params, xs, h0, dhs, k):
+                f = np.float32
+                params = {n: v.astype(f) for n, v in params.items()}
+                xs, h0, dhs = xs.astype(f), h0.astype(f), dhs.astype(f)
+                hs, h_T = rnn.forward(params, xs, h0)
+                window_grads = []
+                for start in range(0, len(xs), k):
+                    h_start = h0 if start == 0 else hs[start - 1]
+                    grads, _ = rnn_backward(params, xs[start:start + k], hs[start:start + k],
+                                            h_start, dhs[start:start + k])
+                    window_grads.append(grads)
+                return window_grads, h_T
             """),
     }),
 ]

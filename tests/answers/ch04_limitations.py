@@ -147,7 +147,7 @@ WRONG = [
             if gamma * rho < 1:
                 return "vanishing"
             if gamma * rho > 1:
-                return "exploding"
+                return "explosion possible"
             return "undetermined"
         """)),
     Wrong("predict_regime", "no_gamma", "ignores the activation: gamma = 1 for the sigmoid too",
@@ -158,7 +158,7 @@ WRONG = [
             if sigma_max < 1:
                 return "vanishing"
             if rho > 1:
-                return "exploding"
+                return "explosion possible"
             return "undetermined"
         """)),
     Wrong("predict_regime", "sigma_explodes",
@@ -170,7 +170,7 @@ WRONG = [
             if gamma * sigma_max < 1:
                 return "vanishing"
             if gamma * sigma_max > 1:
-                return "exploding"
+                return "explosion possible"
             return "undetermined"
         """)),
     Wrong("predict_regime", "frobenius", "uses the Frobenius norm for sigma_max", _code("""
@@ -179,7 +179,7 @@ WRONG = [
             if gamma * np.linalg.norm(W_h) < 1:
                 return "vanishing"
             if gamma * np.max(np.abs(np.linalg.eigvals(W_h))) > 1:
-                return "exploding"
+                return "explosion possible"
             return "undetermined"
         """)),
     Wrong("predict_regime", "real_part", "takes the largest real part of an eigenvalue, not the "
@@ -190,7 +190,105 @@ WRONG = [
             if gamma * np.linalg.norm(W_h, ord=2) < 1:
                 return "vanishing"
             if gamma * np.max(np.linalg.eigvals(W_h).real) > 1:
+                return "explosion possible"
+            return "undetermined"
+        """)),
+    Wrong("jacobian_norms", "imports_gradient_norms", "calls the library's "
+          "dynamics.gradient_norms", _code("""
+        from rnncore import dynamics
+
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            return dynamics.gradient_norms(params, xs, h0, nonlinearity)
+        """)),
+    Wrong("jacobian_norms", "relu_ge", "ReLU's slope as (h >= 0): inactive units (h = 0) pass "
+          "the gradient", _code("""
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+            slopes = 1.0 - hs ** 2 if nonlinearity == "tanh" else (hs >= 0).astype(hs.dtype)
+            T, B, H = hs.shape
+            P = np.broadcast_to(np.eye(H), (B, H, H))
+            norms = [np.ones(B)]
+            for k in range(1, T + 1):
+                P = P @ (slopes[T - k][:, :, None] * params["W_h"].T)
+                norms.append(np.linalg.norm(P, ord=2, axis=(1, 2)))
+            return np.stack(norms)
+        """)),
+    Wrong("jacobian_norms", "skips_last_lag", "range(1, T): the product through every step "
+          "(lag T) is missing", _code("""
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+            slopes = 1.0 - hs ** 2 if nonlinearity == "tanh" else (hs > 0).astype(hs.dtype)
+            T, B, H = hs.shape
+            P = np.broadcast_to(np.eye(H), (B, H, H))
+            norms = [np.ones(B)]
+            for k in range(1, T):
+                P = P @ (slopes[T - k][:, :, None] * params["W_h"].T)
+                norms.append(np.linalg.norm(P, ord=2, axis=(1, 2)))
+            return np.stack(norms)
+        """)),
+    Wrong("clip_by_norm", "imports_clip_by_global_norm", "calls the library's "
+          "optim.clip_by_global_norm", _code("""
+        from rnncore import optim
+
+        def clip_by_norm(grads, max_norm):
+            return optim.clip_by_global_norm(grads, max_norm)
+        """)),
+    Wrong("clip_by_norm", "zero_division", "divides by the norm even when it is 0: "
+          "min(1, max_norm / norm) fails for a zero gradient", _code("""
+        def clip_by_norm(grads, max_norm):
+            norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+            scale = min(1.0, max_norm / norm)
+            return {name: g * scale for name, g in grads.items()}, norm
+        """)),
+    Wrong("clip_by_norm", "norm_squared", "returns the sum of the squares as the norm (forgets "
+          "the square root there)", _code("""
+        def clip_by_norm(grads, max_norm):
+            squares = sum(np.sum(g ** 2) for g in grads.values())
+            norm = np.sqrt(squares)
+            scale = max_norm / norm if norm > max_norm else 1.0
+            return {name: g * scale for name, g in grads.items()}, squares
+        """)),
+    Wrong("clip_elementwise", "imports_clip_elementwise", "calls the library's "
+          "optim.clip_elementwise", _code("""
+        from rnncore.optim import clip_elementwise
+        """)),
+    Wrong("clip_elementwise", "in_place", "clips into the given arrays: np.clip(g, -c, c, out=g)",
+          _code("""
+        def clip_elementwise(grads, max_value):
+            norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+            return {name: np.clip(g, -max_value, max_value, out=g)
+                    for name, g in grads.items()}, norm
+        """)),
+    Wrong("predict_regime", "imports_spectral_radius", "uses the library's "
+          "dynamics.spectral_radius and largest_singular_value", _code("""
+        from rnncore import dynamics
+
+        def predict_regime(W_h, nonlinearity="tanh"):
+            gamma = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}[nonlinearity]
+            if gamma * dynamics.largest_singular_value(W_h) < 1:
+                return "vanishing"
+            if gamma * dynamics.spectral_radius(W_h) > 1:
+                return "explosion possible"
+            return "undetermined"
+        """)),
+    Wrong("predict_regime", "old_label", "returns 'exploding', the label before the chapter "
+          "said growth is only possible", _code("""
+        def predict_regime(W_h, nonlinearity="tanh"):
+            gamma = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}[nonlinearity]
+            if gamma * np.linalg.norm(W_h, ord=2) < 1:
+                return "vanishing"
+            if gamma * np.max(np.abs(np.linalg.eigvals(W_h))) > 1:
                 return "exploding"
+            return "undetermined"
+        """)),
+    Wrong("predict_regime", "scales_in_place", "scales the caller's matrix by gamma in place "
+          "(W_h *= gamma), then reads the conditions without gamma", _code("""
+        def predict_regime(W_h, nonlinearity="tanh"):
+            W_h *= {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}[nonlinearity]
+            if np.linalg.norm(W_h, ord=2) < 1:
+                return "vanishing"
+            if np.max(np.abs(np.linalg.eigvals(W_h))) > 1:
+                return "explosion possible"
             return "undetermined"
         """)),
 ]
@@ -243,7 +341,7 @@ ALTERNATIVES = [
                 rho = max(abs(complex(z)) for z in np.linalg.eigvals(W_h))
                 if sigma_max < 1 / gamma:
                     return "vanishing"
-                return "exploding" if rho > 1 / gamma else "undetermined"
+                return "explosion possible" if rho > 1 / gamma else "undetermined"
             """),
     }),
     Alternative("float32", "computes in float32 throughout", {
@@ -282,7 +380,7 @@ ALTERNATIVES = [
                 if gamma * np.linalg.svd(W, compute_uv=False)[0] < 1:
                     return "vanishing"
                 if gamma * np.abs(np.linalg.eigvals(W)).max() > 1:
-                    return "exploding"
+                    return "explosion possible"
                 return "undetermined"
             """),
     }),
@@ -315,10 +413,52 @@ ALTERNATIVES = [
                 moduli = np.abs(np.linalg.eigvals(W_h))
                 regime = "undetermined"
                 if gamma * moduli.max() > 1:
-                    regime = "exploding"
+                    regime = "explosion possible"
                 if gamma * singular.max() < 1:
                     regime = "vanishing"
                 return regime
+            """),
+    }),
+    Alternative("magics", "%%time and %time in the answer cells, as students time their code; "
+                "the norms through np.linalg.svd of the whole stack; clipping through a loop", {
+        "jacobian_norms": _code("""
+            %%time
+            def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+                hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+                slopes = 1 - hs * hs if nonlinearity == "tanh" else np.where(hs > 0, 1.0, 0.0)
+                T, B, H = hs.shape
+                products = [np.tile(np.eye(H), (B, 1, 1))]
+                for t in range(T - 1, -1, -1):
+                    products.append(products[-1] @ (slopes[t][:, :, None] * params["W_h"].T))
+                return np.linalg.svd(np.stack(products), compute_uv=False)[..., 0]
+            """),
+        "clip_by_norm": _code("""
+            def clip_by_norm(grads, max_norm):
+                total = 0.0
+                for g in grads.values():
+                    for value in np.ravel(g):
+                        total += float(value) ** 2
+                norm = total ** 0.5
+                clipped = {}
+                for name, g in grads.items():
+                    clipped[name] = g * (max_norm / norm) if norm > max_norm else g.copy()
+                return clipped, norm
+
+            %time clip_by_norm({"W": np.ones((2, 2))}, 1.0)
+            """),
+        "predict_regime": _code("""
+            def predict_regime(W_h, nonlinearity="tanh"):
+                gamma = 0.25 if nonlinearity == "sigmoid" else 1.0
+                sigma_max = np.linalg.svd(W_h, compute_uv=False).max()
+                rho = np.abs(np.linalg.eigvals(W_h)).max()
+                if gamma * sigma_max < 1:
+                    return "vanishing"
+                elif gamma * rho > 1:
+                    return "explosion possible"
+                else:
+                    return "undetermined"
+
+            %timeit -n 1 -r 1 predict_regime(np.eye(2), "tanh")
             """),
     }),
 ]
