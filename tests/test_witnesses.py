@@ -115,3 +115,13 @@ def test_backward_trace_records_every_step():
                                    rtol=1e-12)
     for step in trace:
         np.testing.assert_allclose(step["dz"], step["dh"] * (1 - hs[step["t"] - 1] ** 2))
+
+
+def test_rnn_backward_is_backward_without_the_inputs_gradient():
+    params, xs, h0, _ = make(seed=6)
+    hs, _ = rnn.forward(params, xs, h0)
+    dhs = np.random.default_rng(7).normal(size=hs.shape)
+    grads, dh0 = bptt.rnn_backward(params, xs, hs, h0, dhs)
+    full, full_dh0, _ = bptt.backward(params, xs, hs, h0, dhs)
+    assert set(grads) == set(full) and all(np.array_equal(grads[k], full[k]) for k in full)
+    np.testing.assert_array_equal(dh0, full_dh0)
