@@ -159,6 +159,128 @@ WRONG = [
               "xs = spectrograms")),
 ]
 
+WRONG += [
+    # (a) answers that import the library's implementation: the exercise asks for it
+    Wrong("windows", "imports_windows", "imports the library's windows instead of writing them",
+          _code("""
+        from rnncore.data import windows
+        """)),
+    Wrong("windows", "imports_split_windows", "cuts the windows with forecast.split_windows and "
+          "a single split", _code("""
+        from rnncore import forecast
+
+
+        def windows(series, input_len, horizon):
+            return forecast.split_windows(series, input_len, horizon, (1.0,))[0]
+        """)),
+    Wrong("standardize", "imports_scaler", "standardises with the library's data.Scaler",
+          _code("""
+        def standardize(train, val, test):
+            scaler = data.Scaler.fit(np.asarray(train)[:, None])
+            z = [scaler.transform(np.asarray(x)[:, None])[:, 0] for x in (train, val, test)]
+            return z[0], z[1], z[2], float(scaler.mean[0]), float(scaler.std[0])
+        """)),
+    Wrong("baselines", "imports_forecast", "takes the three functions from rnncore.forecast",
+          _code("""
+        from rnncore.forecast import persistence, fit_linear_ar as fit_ar, linear_ar
+
+
+        def predict_ar(W, xs):
+            return linear_ar(W, xs)
+        """)),
+    Wrong("spectrogram", "imports_spectrogram", "calls the library's audio.spectrogram",
+          _code("""
+        from rnncore.audio import spectrogram as library_spectrogram
+
+
+        def spectrogram(signals, frame_len, hop):
+            return library_spectrogram(signals, frame_len, hop)
+        """)),
+    Wrong("spectrogram", "imports_frames", "cuts the frames with the library's audio.frames and "
+          "writes the rest", _code("""
+        def spectrogram(signals, frame_len, hop):
+            frames = audio.frames(signals, frame_len, hop) * np.hanning(frame_len)
+            return np.log(np.abs(np.fft.rfft(frames, axis=-1)) ** 2 + 1e-6)
+        """)),
+    # (b) plausible mistakes of the classes of issue 12
+    Wrong("standardize", "in_place", "standardises the caller's arrays in place (train -= mean): "
+          "right values, but the caller's splits are overwritten", _code("""
+        def standardize(train, val, test):
+            mean, std = float(np.mean(train)), float(np.std(train))
+            for x in (train, val, test):
+                x -= mean
+                x /= std
+            return train, val, test, mean, std
+        """)),
+    Wrong("baselines", "no_constant", "fits the AR model without the column of ones (no "
+          "intercept)", _code("""
+        def persistence(xs, horizon):
+            return np.repeat(xs[-1:], horizon, axis=0)
+
+
+        def fit_ar(xs, ys):
+            return np.linalg.lstsq(xs[:, :, 0].T, ys[:, :, 0].T, rcond=None)[0]
+
+
+        def predict_ar(W, xs):
+            return (xs[:, :, 0].T @ W).T[:, :, None]
+        """)),
+    Wrong("spectrogram", "no_epsilon", "takes np.log(power) without the 1e-6: a silent frame "
+          "gives -inf", _code("""
+        def spectrogram(signals, frame_len, hop):
+            signals = np.asarray(signals, dtype=float)
+            T = 1 + (signals.shape[1] - frame_len) // hop
+            index = hop * np.arange(T)[:, None] + np.arange(frame_len)
+            power = np.abs(np.fft.rfft(signals[:, index] * np.hanning(frame_len), axis=-1)) ** 2
+            with np.errstate(divide="ignore"):
+                return np.log(power).transpose(1, 0, 2)
+        """)),
+    Wrong("forecaster", "batch_statistics", "standardises the windows it is given with their own "
+          "mean and std (the statistics of the batch: a look-ahead leak)", _edit(
+              _FORECASTER, 'z = (np.asarray(xs, dtype=float) - params["mean"]) / params["std"]',
+              "z = (np.asarray(xs, dtype=float) - np.mean(xs)) / np.std(xs)")),
+    Wrong("forecaster", "ignores_rng", "makes its own generator, np.random.default_rng(0), "
+          "instead of using the rng it is given", _edit(
+              _FORECASTER, "    series = np.asarray(series, dtype=float)\n",
+              "    series = np.asarray(series, dtype=float)\n"
+              "    rng = np.random.default_rng(0)\n")),
+    Wrong("forecaster", "unseeded_init", "draws the initial weights from an unseeded generator: "
+          "every training gives another model", _edit(
+              _FORECASTER, "model = readout.init(1, 16, horizon, rng, spec)",
+              "model = readout.init(1, 16, horizon, np.random.default_rng(), spec)")),
+    Wrong("forecaster", "scales_in_place", "standardises the caller's windows in place in "
+          "rnn_forecast (xs -= mean)", _edit(
+              _FORECASTER, 'z = (np.asarray(xs, dtype=float) - params["mean"]) / params["std"]',
+              'z = xs\n    z -= params["mean"]\n    z /= params["std"]')),
+    Wrong("word_classifier", "batch_statistics", "standardises the clips it classifies with "
+          "their own mean and std (the statistics of the batch)", _edit(
+              _CLASSIFIER, 'xs = (spectrograms - params["mean"]) / params["std"]',
+              "xs = ((spectrograms - spectrograms.mean(axis=(0, 1)))\n"
+              "          / spectrograms.std(axis=(0, 1)))")),
+    Wrong("word_classifier", "ignores_rng", "makes its own generator, np.random.default_rng(0), "
+          "instead of using the rng it is given", _edit(
+              _CLASSIFIER, '    spec = readout.Spec(cell=gru, bidirectional=True, pool="mean")\n'
+              '    mean, std', '    rng = np.random.default_rng(0)\n'
+              '    spec = readout.Spec(cell=gru, bidirectional=True, pool="mean")\n    mean, std')),
+    Wrong("word_classifier", "unseeded_batches", "shuffles the batches with an unseeded "
+          "generator: every training gives another model", _edit(
+              _CLASSIFIER, "lambda r: data.minibatches(xs, labels, 32, r)",
+              "lambda r: data.minibatches(xs, labels, 32, np.random.default_rng())")),
+    Wrong("word_classifier", "float_labels", "fills the labels in a loop into np.zeros(B), "
+          "returning floats where the docstring asks for integers", _edit(
+              _CLASSIFIER,
+              '    return np.argmax(readout.forward(params["model"], xs, spec), axis=1)',
+              '    logits = readout.forward(params["model"], xs, spec)\n'
+              '    labels = np.zeros(len(logits))\n'
+              '    for b in range(len(logits)):\n'
+              '        labels[b] = np.argmax(logits[b])\n'
+              '    return labels')),
+    Wrong("word_classifier", "scales_in_place", "standardises the caller's training "
+          "spectrograms in place (spectrograms -= mean)", _edit(
+              _CLASSIFIER, "    xs = (spectrograms - mean) / std\n",
+              "    spectrograms -= mean\n    spectrograms /= std\n    xs = spectrograms\n")),
+]
+
 ALTERNATIVES = [
     Alternative("vectorised", "windows with sliding_window_view; the statistics written out; "
                               "the AR model by the normal equations with the constant first; "
@@ -292,5 +414,60 @@ ALTERNATIVES = [
                     out[t] = np.log(np.abs(np.fft.fft(frame, axis=-1)[:, :F]) ** 2 + 1e-6)
                 return out
             """),
+    }),
+]
+
+ALTERNATIVES += [
+    Alternative("magics", "times its work with IPython magics, as the notebooks suggest: a "
+                          "%%time cell for the forecaster and the classifier, a %time line "
+                          "after the spectrogram", {
+        "forecaster": "%%time\n" + _FORECASTER.strip("\n"),
+        "spectrogram": _code("""
+            def spectrogram(signals, frame_len, hop):
+                signals = np.asarray(signals, dtype=float)
+                T = 1 + (signals.shape[1] - frame_len) // hop
+                index = hop * np.arange(T)[:, None] + np.arange(frame_len)
+                power = np.abs(np.fft.rfft(signals[:, index] * np.hanning(frame_len), axis=-1)) ** 2
+                return np.log(power + 1e-6).transpose(1, 0, 2)
+
+
+            %time S = spectrogram(np.random.default_rng(0).normal(size=(4, 4000)), 256, 128)
+            """),
+        "word_classifier": "%%time\n" + _CLASSIFIER.strip("\n"),
+    }),
+    Alternative("float32_loops", "a forecaster trained in float32 that forecasts window by "
+                                 "window; a classifier that labels clip by clip into an "
+                                 "integer array", {
+        "forecaster": _code("""
+            def train_forecaster(series, input_len, horizon, rng):
+                series = np.asarray(series, dtype=np.float32)
+                mean, std = series.mean(), series.std()
+                xs, ys = data.windows((series - mean) / std, input_len, horizon)
+                spec = readout.Spec(cell=gru)
+
+                def loss(params, xs, ys):
+                    return losses.mse(readout.forward(params, xs, spec), ys[:, :, 0].T)
+
+                model = readout.init(1, 16, horizon, rng, spec, dtype=np.float32)
+                model, _ = train(loss, model, lambda r: data.minibatches(xs, ys, 32, r),
+                                 optim.adam(5e-3), steps=200, clip=1.0, rng=rng, progress=False)
+                return {"model": model, "mean": float(mean), "std": float(std)}
+
+
+            def rnn_forecast(params, xs):
+                B = xs.shape[1]
+                out = np.zeros((len(params["model"]["output"]["b_y"]), B, 1), dtype=np.float32)
+                for b in range(B):
+                    z = ((xs[:, b:b + 1] - params["mean"]) / params["std"]).astype(np.float32)
+                    y = readout.forward(params["model"], z, readout.Spec(cell=gru))   # (1, K)
+                    out[:, b, 0] = y[0] * params["std"] + params["mean"]
+                return out
+            """),
+        "word_classifier": _CLASSIFIER.replace(
+            '    return np.argmax(readout.forward(params["model"], xs, spec), axis=1)',
+            '    labels = np.zeros(xs.shape[1], dtype=int)\n'
+            '    for b in range(xs.shape[1]):\n'
+            '        labels[b] = np.argmax(readout.forward(params["model"], xs[:, [b]], spec))\n'
+            '    return labels'),
     }),
 ]
