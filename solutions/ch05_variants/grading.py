@@ -1,21 +1,44 @@
 """Trusted questions of chapter 5's assignment: what each test cell's points are awarded for.
 
-Each question calls the student's function in the sandbox on hidden inputs drawn from rng (other
-shapes: D != H, D == H, B = 1, H = 1, S = 1, H_v != H; masks; large scores) and compares the
-result with the solution's, or with the library's where the hidden tests did (the bidirectional
-layer and attention).
+Each question calls the student's function in the sandbox on hidden inputs drawn from rng, with
+shapes other than the visible tests' (D = H, B = 1, H = 1, S = 1, H_v != H, long sequences),
+and on edge cases that every draw reaches: saturated gates and cells (pre-activations near
++-800), scores whose column maxima lie far apart (a softmax shifted by the whole batch's maximum
+underflows), masked positions scoring far above every kept one (a mask applied after the
+exponential underflows), and scores above 709 (an unshifted softmax overflows). expect_call
+compares with the solution's result and fails a call that writes into its arguments.
 
-bidirectional takes a function, cell_forward: the library cell's forward (rnncore.rnn, gru or
-lstm) is passed as library("rnncore.<cell>:forward"), which the sandbox's side receives as the
-function itself (see grader.checks).
+While a question runs, the library functions that compute its answer are unavailable to the
+submission (forbid=...): importing them earns nothing. bidirectional takes a function,
+cell_forward: the library cell's forward (rnncore.rnn, gru or lstm) is passed as
+library("rnncore.<cell>:forward"), which the sandbox's side receives as the function itself.
 """
 import numpy as np
 
-from grader.checks import expect, expect_close, library, question
-from rnncore import gru, lstm, rnn, wrappers
-from rnncore.attention import dot_attention
+from grader.checks import expect, expect_call, library, question
 
 TOL = dict(rtol=1e-4, atol=1e-5)
+
+LIBRARY_LSTM = ("rnncore.lstm:step", "rnncore.lstm:cell_gates", "rnncore.lstm:_cell",
+                "rnncore.lstm:forward", "rnncore.lstm:forward_reference",
+                "rnncore.lstm:numpy_forward")
+LIBRARY_GRU = ("rnncore.gru:step", "rnncore.gru:cell_gates", "rnncore.gru:_cell",
+               "rnncore.gru:forward", "rnncore.gru:forward_reference",
+               "rnncore.gru:numpy_forward")
+LIBRARY_BIDIRECTIONAL = ("rnncore.wrappers:bidirectional_forward",)
+LIBRARY_ATTENTION = ("rnncore.attention:dot_attention", "rnncore.attention:dot_scores",
+                     "rnncore.attention:masked_softmax", "rnncore.attention:_context",
+                     "rnncore.transformer:scaled_dot_product_attention",
+                     "rnncore.losses:softmax", "rnncore.losses:log_softmax")
+
+# Shapes of the hidden calls: none is a visible test's (B, D, H) = (3, 4, 5) or (2, 3, 2).
+SHAPES = [(2, 5, 3), (4, 1, 6), (3, 5, 5), (1, 3, 2), (2, 3, 1), (5, 2, 4)]
+
+
+def _signs(rng, n):
+    """n random signs, both present (n >= 2)."""
+    return rng.permutation(np.r_[1.0, -1.0, rng.choice([-1.0, 1.0], n - 2)])
+
 
 def _pair(got, call, names):
     expect(isinstance(got, (tuple, list)) and len(got) == 2,
@@ -28,99 +51,140 @@ def _pair(got, call, names):
 # --- lstm_step -----------------------------------------------------------------------------------
 
 ORDER_HINT = ("the gate blocks of z come in the order i, f, g, o: i = sigmoid(z[:, :H]), "
-              "f = sigmoid(z[:, H:2H]), g = tanh(z[:, 2H:3H]), o = sigmoid(z[:, 3H:])")
+              "f = sigmoid(z[:, H:2H]), g = tanh(z[:, 2H:3H]), o = sigmoid(z[:, 3H:]); "
+              "c = f * c_prev + i * g, h = o * tanh(c) with the new c")
 
 
-@question("test_lstm_step")
+@question("test_lstm_step", forbid=LIBRARY_LSTM)
 def lstm_step(student, ref, rng):
-    for B, D, H in [(3, 4, 5), (2, 5, 5), (1, 3, 2), (4, 1, 6), (2, 3, 1), (5, 2, 3)]:
+    for B, D, H in SHAPES:
         params = {"W_x": rng.normal(0.0, 0.7, (D, 4 * H)), "W_h": rng.normal(0.0, 0.7, (H, 4 * H)),
                   "b": rng.normal(0.0, 0.7, 4 * H)}
         x, h_prev = rng.normal(size=(B, D)), np.tanh(rng.normal(size=(B, H)))
         c_prev = rng.normal(size=(B, H))
-        want_h, want_c = ref.lstm_step(params, x, (h_prev, c_prev))
-        call = "lstm_step(params, x, (h_prev, c_prev))"
-        h, c = _pair(student.lstm_step(params, x, (h_prev, c_prev)), call, "(h, c)")
-        where = f"for B={B}, D={D}, H={H}"
-        expect_close(c, want_c, f"the c of {call} {where}", **TOL,
-                     hint="c = f * c_prev + i * g; " + ORDER_HINT)
-        expect_close(h, want_h, f"the h of {call} {where}", **TOL,
-                     hint="h = o * tanh(c), with the NEW cell state c; " + ORDER_HINT)
+        _pair(expect_call(student, ref, "lstm_step", params, x, (h_prev, c_prev),
+                          where=f"for B={B}, D={D}, H={H}", hint=ORDER_HINT, **TOL),
+              "lstm_step(params, x, state)", "(h, c)")
+    # Saturation: every pre-activation near +-800 (both signs in every gate block) and cells
+    # near +-900, where a sigmoid or tanh written with np.exp overflows to NaN.
+    B, D, H = 3, 2, 4
+    params = {"W_x": rng.normal(0.0, 0.7, (D, 4 * H)), "W_h": rng.normal(0.0, 0.7, (H, 4 * H)),
+              "b": 800.0 * np.concatenate([_signs(rng, H) for _ in range(4)])}
+    x, h_prev = rng.normal(size=(B, D)), np.tanh(rng.normal(size=(B, H)))
+    c_prev = 900.0 * _signs(rng, B * H).reshape(B, H)
+    expect_call(student, ref, "lstm_step", params, x, (h_prev, c_prev),
+                where=f"for B={B}, D={D}, H={H}, saturated gates (|z| near 800) and cells near "
+                      f"+-900",
+                hint="each gate must come out exactly 0 or 1 and each tanh -1 or 1: use the "
+                     "notebook's sigmoid and np.tanh (written with np.exp they overflow: "
+                     "inf / inf = NaN)", **TOL)
 
 
 # --- gru_step ------------------------------------------------------------------------------------
 
-@question("test_gru_step")
+GRU_HINT = ("blocks r, z, n; n = tanh(x W_xn + b_xn + r * (h_prev W_hn + b_hn)): PyTorch's GRU "
+            "resets AFTER the matmul, and the reset multiplies b_hn too; h = (1 - z) * n + "
+            "z * h_prev")
+
+
+@question("test_gru_step", forbid=LIBRARY_GRU)
 def gru_step(student, ref, rng):
-    for B, D, H in [(3, 4, 5), (2, 5, 5), (1, 3, 2), (4, 1, 6), (2, 3, 1), (5, 2, 3)]:
+    for B, D, H in SHAPES:
         params = {"W_x": rng.normal(0.0, 0.7, (D, 3 * H)), "W_h": rng.normal(0.0, 0.7, (H, 3 * H)),
                   "b_x": rng.normal(0.0, 0.7, 3 * H), "b_h": rng.normal(0.0, 0.7, 3 * H)}
         x, h_prev = rng.normal(size=(B, D)), np.tanh(rng.normal(size=(B, H)))
-        expect_close(student.gru_step(params, x, h_prev), ref.gru_step(params, x, h_prev),
-                     f"gru_step(params, x, h_prev) for B={B}, D={D}, H={H}", **TOL,
-                     hint="blocks r, z, n; n = tanh(x W_xn + b_xn + r * (h_prev W_hn + b_hn)): "
-                          "PyTorch's GRU resets AFTER the matmul, and the reset multiplies b_hn "
-                          "too; h = (1 - z) * n + z * h_prev")
+        expect_call(student, ref, "gru_step", params, x, h_prev,
+                    where=f"for B={B}, D={D}, H={H}", hint=GRU_HINT, **TOL)
+    B, D, H = 3, 2, 4
+    params = {"W_x": rng.normal(0.0, 0.7, (D, 3 * H)), "W_h": rng.normal(0.0, 0.7, (H, 3 * H)),
+              "b_x": rng.normal(0.0, 0.7, 3 * H),
+              # r = 1 everywhere (so that b_hn reaches the candidate), z and n of both signs
+              "b_h": 800.0 * np.concatenate([np.ones(H), _signs(rng, H), _signs(rng, H)])}
+    x, h_prev = rng.normal(size=(B, D)), np.tanh(rng.normal(size=(B, H)))
+    expect_call(student, ref, "gru_step", params, x, h_prev,
+                where=f"for B={B}, D={D}, H={H}, saturated gates and candidate (pre-activations "
+                      f"near +-800)",
+                hint="each gate must come out exactly 0 or 1 and the candidate -1 or 1: use the "
+                     "notebook's sigmoid and np.tanh (written with np.exp they overflow: "
+                     "inf / inf = NaN)", **TOL)
 
 
 # --- bidirectional -------------------------------------------------------------------------------
 
-@question("test_bidirectional")
+@question("test_bidirectional", forbid=LIBRARY_BIDIRECTIONAL)
 def bidirectional(student, ref, rng):
-    halves = {"forward": "the forward half is cell_forward(params['forward'], xs)",
-              "backward": "run cell_forward(params['backward'], ...) on xs[::-1], then reverse "
-                          "its states back so that step t's state sits at index t"}
+    from rnncore import gru, lstm, rnn, wrappers
+
+    hint = ("hs[t] = [cell_forward(params['forward'], xs) states ; the backward cell's states "
+            "on xs[::-1], reversed back]; final_f and final_b are the final states that "
+            "cell_forward returns (for the LSTM the pair (h, c)), final_b after reading x_1")
     for cell in (rnn, gru, lstm):
         name = cell.__name__.rsplit(".", 1)[-1]
-        for T, B, D, H in [(5, 3, 4, 2), (1, 2, 3, 3), (7, 1, 2, 4), (4, 2, 1, 1)]:
+        for T, B, D, H in [(6, 2, 3, 2), (1, 2, 3, 3), (7, 1, 2, 4), (4, 3, 1, 1)]:
             params = wrappers.bidirectional_init(cell, D, H, rng)
             xs = rng.normal(size=(T, B, D))
-            want_hs, want_finals = wrappers.bidirectional_forward(cell, params, xs)
-            call = f"bidirectional(rnncore.{name}.forward, params, xs)"
-            where = f"for T={T}, B={B}, D={D}, H={H}"
-            got = student.bidirectional(library(f"rnncore.{name}:forward"), params, xs)
-            hs, finals = _pair(got, call, "(hs, (final_f, final_b))")
-            hs = np.asarray(hs)
-            expect(hs.shape == (T, B, 2 * H),
-                   f"the hs of {call} {where} has shape {hs.shape}, expected (T, B, 2H) = "
-                   f"{(T, B, 2 * H)}. Hint: concatenate the two directions' states on the last "
-                   f"axis")
-            expect_close(hs[..., :H], want_hs[..., :H], f"the forward half hs[..., :H] of {call} "
-                         f"{where}", **TOL, hint=halves["forward"])
-            expect_close(hs[..., H:], want_hs[..., H:], f"the backward half hs[..., H:] of "
-                         f"{call} {where}", **TOL, hint=halves["backward"])
-            finals = _pair(finals, call + "[1]", "(final_f, final_b)")
-            for label, got, want in zip(("final_f", "final_b"), finals, want_finals):
-                expect_close(got, want, f"the {label} of {call} {where}"
-                             + (", the LSTM's pair (h, c)" if cell is lstm else ""), **TOL,
-                             hint="pass on the final states that cell_forward returns: final_f "
-                                  "from the forward cell, final_b from the backward one (after "
-                                  "it has read x_1)")
+            got = expect_call(student, ref, "bidirectional", library(f"rnncore.{name}:forward"),
+                              params, xs, where=f"with rnncore.{name}.forward, T={T}, B={B}, "
+                                                f"D={D}, H={H}", hint=hint, **TOL)
+            _pair(got, "bidirectional(cell_forward, params, xs)", "(hs, (final_f, final_b))")
 
 
 # --- attention -----------------------------------------------------------------------------------
 
 WEIGHTS_HINT = ("e_s = q . k_s for every position s (sum over the last axis), then the softmax "
                 "over the positions, axis 0 of the (S, B) scores: each column sums to 1; masked "
-                "scores -inf before it; subtract each column's maximum before np.exp")
+                "scores -inf before the maximum and np.exp; subtract each column's own maximum "
+                "before np.exp")
 
 
-@question("test_attention")
+def _scaled(query, keys, top):
+    """query rescaled per batch element so that each column's largest score is exactly top."""
+    scores = np.einsum("sbh,bh->sb", keys, query)                         # (S, B)
+    flip = np.where(scores.max(axis=0) > 0, 1.0, -1.0)                   # make the top positive
+    query = query * flip[:, None]
+    return query * (top / (scores * flip).max(axis=0))[:, None]
+
+
+@question("test_attention", forbid=LIBRARY_ATTENTION)
 def attention(student, ref, rng):
     for S, B, H, H_v in [(5, 3, 4, 2), (1, 2, 3, 3), (7, 1, 2, 5), (4, 4, 6, 1), (6, 5, 3, 3)]:
         query, keys = rng.normal(size=(B, H)), rng.normal(size=(S, B, H))
         values = rng.normal(size=(S, B, H_v))
         mask = (rng.uniform(size=(S, B)) < 0.6).astype(int)
         mask[rng.integers(0, S, size=B), np.arange(B)] = 1            # at least one 1 per column
-        for label, q, m in [("", query, None), (", masked", query, mask),
-                            (", large scores", 300 * query, None),
-                            (", masked, large scores", 300 * query, mask)]:
-            want_context, want_weights = dot_attention(q, keys, values, m)
-            call = "attention(query, keys, values" + (", mask)" if m is not None else ")")
-            where = f"for S={S}, B={B}, H={H}, H_v={H_v}{label}"
-            args = (q, keys, values) if m is None else (q, keys, values, m)
-            context, weights = _pair(student.attention(*args), call, "(context, weights)")
-            expect_close(weights, want_weights, f"the weights of {call} {where}", **TOL,
-                         hint=WEIGHTS_HINT)
-            expect_close(context, want_context, f"the context of {call} {where}", **TOL,
-                         hint="context[b] = sum over s of weights[s, b] * values[s, b]")
+        where = f"for S={S}, B={B}, H={H}, H_v={H_v}"
+        expect_call(student, ref, "attention", query, keys, values, where=where,
+                    hint=WEIGHTS_HINT, **TOL)
+        expect_call(student, ref, "attention", query, keys, values, mask,
+                    where=where + ", masked", hint=WEIGHTS_HINT, **TOL)
+    # Edge cases, each on every draw (S = 5, B = 3):
+    S, B, H, H_v = 5, 3, 4, 3
+    query, keys = rng.normal(size=(B, H)), rng.normal(size=(S, B, H))
+    values = rng.normal(size=(S, B, H_v))
+    # every column's top score exactly 1000: an unshifted exp overflows
+    expect_call(student, ref, "attention", _scaled(query, keys, 1000.0), keys, values,
+                where=f"for S={S}, B={B}, H={H}, scores up to 1000",
+                hint="np.exp overflows above ~709: subtract each column's maximum first", **TOL)
+    # column maxima 1000, 3 and 1: shifted by the batch's maximum, the other columns underflow
+    tops = rng.permutation([1000.0, 3.0, 1.0])
+    expect_call(student, ref, "attention", _scaled(query, keys, tops), keys,
+                values, where=f"for S={S}, B={B}, H={H}, one column's scores 1000 above the "
+                              f"others'",
+                hint="shift each column by ITS OWN maximum (axis 0), not by the largest score "
+                     "of the whole batch: exp(3 - 1000) is 0, and 0 / 0 is NaN", **TOL)
+    # masked positions scoring far above every kept one (the kept maximum is 2)
+    scaled = _scaled(query, keys, 2.0)
+    scores = np.einsum("sbh,bh->sb", keys, scaled)
+    top = np.argmax(scores, axis=0)                                      # (B,)
+    high = keys.copy()
+    mask = np.ones((S, B), dtype=int)
+    for b in range(B):
+        masked = (top[b] + 1 + rng.integers(0, S - 1)) % S              # not the kept maximum
+        high[masked, b] = scaled[b] * (1000.0 / (scaled[b] @ scaled[b]))  # score exactly 1000
+        mask[masked, b] = 0
+    expect_call(student, ref, "attention", scaled, high, values, mask,
+                where=f"for S={S}, B={B}, H={H}, masked positions scoring 1000, the kept ones "
+                      f"at most 2",
+                hint="mask the scores (to -inf) BEFORE taking the maximum and np.exp: a mask "
+                     "applied after the exponential leaves exp(2 - 1000) = 0 for every kept "
+                     "position", **TOL)

@@ -151,6 +151,139 @@ WRONG = [
             weights = weights / weights.sum(axis=0)
             return np.sum(weights[:, :, None] * values, axis=0), weights
         """)),
+    # --- issue 12: the library's own implementation, edge cases, writing into the inputs ---
+    Wrong("lstm_step", "imports_library", "imports the library's LSTM step instead of writing "
+          "it", _code("""
+        from rnncore.lstm import step as lstm_step
+        """)),
+    Wrong("lstm_step", "exp_tanh", "writes tanh with np.exp, which overflows (inf / inf = NaN) "
+          "when a gate's pre-activation or the cell is large", _code("""
+        def tanh(z):
+            return (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z))
+
+
+        def lstm_step(params, x, state):
+            h_prev, c_prev = state
+            H = h_prev.shape[-1]
+            z = x @ params["W_x"] + h_prev @ params["W_h"] + params["b"]
+            i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H])
+            g, o = tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
+            c = f * c_prev + i * g
+            return o * tanh(c), c
+        """)),
+    Wrong("lstm_step", "writes_into_c_prev", "updates the cell in place, c_prev *= f; "
+          "c_prev += i * g, overwriting the caller's cell state", _code("""
+        def lstm_step(params, x, state):
+            h_prev, c_prev = state
+            H = h_prev.shape[-1]
+            z = x @ params["W_x"] + h_prev @ params["W_h"] + params["b"]
+            i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H])
+            g, o = np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
+            c_prev *= f
+            c_prev += i * g
+            return o * np.tanh(c_prev), c_prev
+        """)),
+    Wrong("gru_step", "imports_library", "imports the library's GRU step instead of writing it",
+          _code("""
+        from rnncore import gru
+
+
+        def gru_step(params, x, h_prev):
+            return gru.step(params, x, h_prev)
+        """)),
+    Wrong("gru_step", "exp_tanh", "writes the candidate's tanh with np.exp, which overflows "
+          "(inf / inf = NaN) for large pre-activations", _code("""
+        def gru_step(params, x, h_prev):
+            H = h_prev.shape[-1]
+            gx = x @ params["W_x"] + params["b_x"]
+            gh = h_prev @ params["W_h"] + params["b_h"]
+            r = sigmoid(gx[:, :H] + gh[:, :H])
+            z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
+            a = gx[:, 2 * H:] + r * gh[:, 2 * H:]
+            n = (np.exp(2 * a) - 1) / (np.exp(2 * a) + 1)
+            return (1 - z) * n + z * h_prev
+        """)),
+    Wrong("gru_step", "writes_into_h_prev", "interpolates in place, h_prev *= z; h_prev += "
+          "(1 - z) * n, overwriting the caller's state", _code("""
+        def gru_step(params, x, h_prev):
+            H = h_prev.shape[-1]
+            gx = x @ params["W_x"] + params["b_x"]
+            gh = h_prev @ params["W_h"] + params["b_h"]
+            r = sigmoid(gx[:, :H] + gh[:, :H])
+            z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
+            n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+            h_prev *= z
+            h_prev += (1 - z) * n
+            return h_prev
+        """)),
+    Wrong("bidirectional", "imports_library", "finds the cell's module and calls the library's "
+          "bidirectional layer", _code("""
+        import sys
+
+        from rnncore.wrappers import bidirectional_forward
+
+
+        def bidirectional(cell_forward, params, xs):
+            return bidirectional_forward(sys.modules[cell_forward.__module__], params, xs)
+        """)),
+    Wrong("bidirectional", "final_b_from_states", "takes final_b as the last row of the "
+          "backward half (the state after reading x_T alone) instead of the backward cell's final "
+          "state (after x_1)", _code("""
+        def bidirectional(cell_forward, params, xs):
+            hs_f, final_f = cell_forward(params["forward"], xs)
+            hs_b = cell_forward(params["backward"], xs[::-1])[0][::-1]
+            return np.concatenate([hs_f, hs_b], axis=-1), (final_f, hs_b[-1])
+        """)),
+    Wrong("bidirectional", "final_h_only", "returns each direction's last hidden state as its "
+          "final state, right for the RNN and the GRU but not the LSTM's pair (h, c)", _code("""
+        def bidirectional(cell_forward, params, xs):
+            hs_f, _ = cell_forward(params["forward"], xs)
+            hs_b, _ = cell_forward(params["backward"], xs[::-1])
+            return np.concatenate([hs_f, hs_b[::-1]], axis=-1), (hs_f[-1], hs_b[-1])
+        """)),
+    Wrong("bidirectional", "reverses_xs_in_place", "reverses the caller's sequence in place "
+          "(xs[:] = xs[::-1]) to feed the backward cell", _code("""
+        def bidirectional(cell_forward, params, xs):
+            hs_f, final_f = cell_forward(params["forward"], xs)
+            xs[:] = xs[::-1].copy()
+            hs_b, final_b = cell_forward(params["backward"], xs)
+            return np.concatenate([hs_f, hs_b[::-1]], axis=-1), (final_f, final_b)
+        """)),
+    Wrong("attention", "imports_library", "imports the library's dot-product attention", _code("""
+        from rnncore.attention import dot_attention as attention
+        """)),
+    Wrong("attention", "batch_max_shift", "subtracts the largest score of the whole batch "
+          "instead of each column's: a column far below it underflows to 0 / 0", _code("""
+        def attention(query, keys, values, mask=None):
+            scores = np.sum(keys * query, axis=-1)
+            if mask is not None:
+                scores = np.where(np.asarray(mask) != 0, scores, -np.inf)
+            weights = np.exp(scores - scores.max())
+            weights = weights / weights.sum(axis=0)
+            return np.sum(weights[:, :, None] * values, axis=0), weights
+        """)),
+    Wrong("attention", "mask_after_exp", "applies the mask after the exponential (and "
+          "renormalises): a masked score far above the kept ones sets the shift, and every kept "
+          "weight underflows to 0 / 0", _code("""
+        def attention(query, keys, values, mask=None):
+            scores = np.sum(keys * query, axis=-1)
+            weights = np.exp(scores - scores.max(axis=0))
+            if mask is not None:
+                weights = weights * np.asarray(mask)
+            weights = weights / weights.sum(axis=0)
+            return np.sum(weights[:, :, None] * values, axis=0), weights
+        """)),
+    Wrong("attention", "writes_into_values", "weights the values in place (values *= weights), "
+          "overwriting the caller's values", _code("""
+        def attention(query, keys, values, mask=None):
+            scores = np.sum(keys * query, axis=-1)
+            if mask is not None:
+                scores = np.where(np.asarray(mask) != 0, scores, -np.inf)
+            weights = np.exp(scores - scores.max(axis=0))
+            weights = weights / weights.sum(axis=0)
+            values *= weights[:, :, None]
+            return values.sum(axis=0), weights
+        """)),
 ]
 
 ALTERNATIVES = [
@@ -265,6 +398,80 @@ ALTERNATIVES = [
                     weights[valid, b] = a / a.sum()
                     context[b] = weights[:, b] @ values[:, b]
                 return context, weights
+            """),
+    }),
+    Alternative("magics", "times its cells with %%time, %time and %timeit, as the notebooks "
+                          "suggest for training; the magics run their code when graded", {
+        "lstm_step": _code("""
+            %%time
+            def lstm_step(params, x, state):
+                h_prev, c_prev = state
+                H = h_prev.shape[-1]
+                z = x @ params["W_x"] + h_prev @ params["W_h"] + params["b"]
+                i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H])
+                g, o = np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
+                c = f * c_prev + i * g
+                return o * np.tanh(c), c
+            """),
+        "gru_step": _code("""
+            def gru_step(params, x, h_prev):
+                H = h_prev.shape[-1]
+                gx = x @ params["W_x"] + params["b_x"]
+                gh = h_prev @ params["W_h"] + params["b_h"]
+                r = sigmoid(gx[:, :H] + gh[:, :H])
+                z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
+                n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+                return (1 - z) * n + z * h_prev
+
+
+            demo = {"W_x": np.zeros((2, 6)), "W_h": np.zeros((2, 6)), "b_x": np.zeros(6),
+                    "b_h": np.zeros(6)}
+            %time h_demo = gru_step(demo, np.ones((3, 2)), np.ones((3, 2)))
+            """),
+        "attention": _code("""
+            def attention(query, keys, values, mask=None):
+                scores = np.sum(keys * query, axis=-1)
+                if mask is not None:
+                    scores = np.where(np.asarray(mask) != 0, scores, -np.inf)
+                weights = np.exp(scores - scores.max(axis=0))
+                weights = weights / weights.sum(axis=0)
+                return np.sum(weights[:, :, None] * values, axis=0), weights
+
+
+            %timeit -n 2 -r 1 attention(np.ones((2, 3)), np.ones((4, 2, 3)), np.ones((4, 2, 1)))
+            """),
+        "bidirectional": _code("""
+            %%time
+            def bidirectional(cell_forward, params, xs):
+                hs_f, final_f = cell_forward(params["forward"], xs)
+                hs_b, final_b = cell_forward(params["backward"], xs[::-1])
+                return np.concatenate([hs_f, hs_b[::-1]], axis=-1), (final_f, final_b)
+            """),
+    }),
+    Alternative("loops2", "plain Python loops: the GRU unit by unit, the bidirectional layer "
+                          "reversing and concatenating step by step", {
+        "gru_step": _code("""
+            def gru_step(params, x, h_prev):
+                B, H = h_prev.shape
+                h = np.empty((B, H))
+                for j in range(H):
+                    cols = [j, H + j, 2 * H + j]
+                    gx = x @ params["W_x"][:, cols] + params["b_x"][cols]
+                    gh = h_prev @ params["W_h"][:, cols] + params["b_h"][cols]
+                    r = sigmoid(gx[:, 0] + gh[:, 0])
+                    z = sigmoid(gx[:, 1] + gh[:, 1])
+                    n = np.tanh(gx[:, 2] + r * gh[:, 2])
+                    h[:, j] = (1 - z) * n + z * h_prev[:, j]
+                return h
+            """),
+        "bidirectional": _code("""
+            def bidirectional(cell_forward, params, xs):
+                T = len(xs)
+                hs_f, final_f = cell_forward(params["forward"], xs)
+                reversed_xs = np.stack([xs[T - 1 - t] for t in range(T)])
+                hs_b, final_b = cell_forward(params["backward"], reversed_xs)
+                rows = [np.concatenate([hs_f[t], hs_b[T - 1 - t]], axis=-1) for t in range(T)]
+                return np.stack(rows), (final_f, final_b)
             """),
     }),
 ]
