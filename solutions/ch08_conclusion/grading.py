@@ -4,15 +4,21 @@ The capstone is graded by outcome. The student's ``fit`` trains on a fresh task 
 capstone's family (``capstone_task`` of the solution notebook): new sequences, drawn from rng,
 and two tokens as X and Y that are neither of the visible task's, so that only a model that
 learns them from the data can pass. ``predict`` must then reach an accuracy of 0.9 on 1000 fresh
-test sequences (an order-blind model reaches 0.75 at most; the solution's GRU about 1.0).
+test sequences (an order-blind model reaches 0.75 at most; the solution's GRU about 1.0). Then,
+as for every trained model of the course: the same seed must give the same parameters (``fit``
+draws from the rng it is given, so a regrade gives the same score), a sequence's class must not
+depend on the rest of its batch (one sequence of each predicted class alone, a batch of 7, the
+test set reversed), and neither function may change its arguments.
 
 The concept questions are graded against the key below, not against the student's visible
-tests (which check only the form of an answer). Their messages point to the chapter to reread,
-never to the answer.
+tests (which check only the form of an answer). The counting questions (q1, q7, q9) want the
+exact integer: a float, or a count one off, is wrong. Their messages point to the chapter to
+reread, never to the answer.
 """
 import numpy as np
 
-from grader.checks import expect, question
+from grader.checks import expect, expect_close, question
+from rnncore.testing import changed_argument
 
 THRESHOLD = 0.9          # accuracy on the hidden test set; the solution's is about 1.0
 N_TRAIN, N_TEST = 2000, 1000
@@ -34,8 +40,18 @@ def capstone(student, ref, rng):
     symbols = tuple(int(s) for s in rng.choice(others, size=2, replace=False))
     seed = int(rng.integers(2**31))
     (train_xs, train_ys), (test_xs, test_ys) = ref.capstone_task(seed, N_TRAIN, N_TEST, symbols)
-    params = student.fit((train_xs, train_ys), np.random.default_rng(int(rng.integers(2**31))))
-    classes = np.asarray(student.predict(params, test_xs))
+    fit_seed = int(rng.integers(2**31))
+    params, after, _ = student.arguments_after().fit((train_xs, train_ys),
+                                                     np.random.default_rng(fit_seed))
+    expect(not changed_argument([(train_xs, train_ys)], after, ["train_data"]),
+           "fit(train_data, rng) changed its argument train_data on the hidden task. Hint: a "
+           "function must not write into its inputs: shuffle an index (rng.permutation), not "
+           "the arrays in place")
+    classes, after, _ = student.arguments_after().predict(params, test_xs)
+    classes = np.asarray(classes)
+    expect(not changed_argument([params, test_xs], after, ["params", "xs"]),
+           "predict(params, xs) changed one of its arguments on the hidden task. Hint: a "
+           "function must not write into its inputs")
     what = "on the hidden task (new sequences, other tokens as X and Y)"
     expect(classes.shape == test_ys.shape and classes.dtype.kind in "iu",
            f"predict returned {classes.dtype} of shape {classes.shape} {what}, expected integers "
@@ -46,6 +62,22 @@ def capstone(student, ref, rng):
     accuracy = float(np.mean(classes == test_ys))
     expect(accuracy >= THRESHOLD,
            f"the accuracy {what} is {accuracy:.3f}, below {THRESHOLD}. Hint: {ACCURACY_HINT}")
+    batch_hint = ("the class of a sequence must not depend on the other sequences of the batch: "
+                  "no mean, deviation or normalisation over the batch axis")
+    for b in [int(np.flatnonzero(classes == c)[0]) for c in np.unique(classes)]:
+        expect_close(np.asarray(student.predict(params, test_xs[:, b:b + 1])), classes[b:b + 1],
+                     "predict on one hidden test sequence alone (B = 1)", hint=batch_hint)
+    start = int(rng.integers(0, 900))
+    expect_close(np.asarray(student.predict(params, test_xs[:, start:start + 7])),
+                 classes[start:start + 7], "predict on 7 hidden test sequences as one batch",
+                 hint=batch_hint)
+    expect_close(np.asarray(student.predict(params, test_xs[:, ::-1]))[::-1], classes,
+                 "predict on the hidden test set in reverse order", hint=batch_hint)
+    again = student.fit((train_xs, train_ys), np.random.default_rng(fit_seed))
+    expect_close(again, params, f"the parameters of a second fit with the same rng seed {what}",
+                 exact=True, hint="draw every random number from the rng that fit is given "
+                                  "(initialisation, shuffling, dropout...), never from an "
+                                  "unseeded np.random.default_rng() or the global np.random")
 
 
 # --- the concept check ---------------------------------------------------------------------------
@@ -64,6 +96,18 @@ def _choice(name, right, hint):
     return check
 
 
+def _integer(name, right, hint):
+    """A counting question: the int name() returns against the right one, exactly."""
+    @question(f"test_{name}")
+    def check(student, ref, rng):
+        answer = getattr(student, name)()
+        expect(isinstance(answer, (int, np.integer)) and not isinstance(answer, (bool, np.bool_)),
+               f"{name}() returned {answer!r}, not an int. Hint: this question counts something: "
+               f"return an int such as 42, not 42.0 or a string")
+        expect(int(answer) == right, f"{name}(): {answer!r} is not the right count. Hint: {hint}")
+    return check
+
+
 def _number(name, right, hint, rtol=2e-3):
     """A numeric question: the number name() returns against the right one, within rtol."""
     @question(f"test_{name}")
@@ -79,7 +123,7 @@ def _number(name, right, hint, rtol=2e-3):
     return check
 
 
-_number("q1_parameters", 536,
+_integer("q1_parameters", 536,
         "count W_x (D x H), W_h (H x H) and b_h (H), then W_y (H x V) and b_y (V): both layers, "
         "biases included")
 _number("q2_perplexity", float(np.exp(1.2)),
@@ -97,14 +141,14 @@ _choice("q5_lstm_cell", "d",
 _choice("q6_forecast_split", "b",
         "chapter 6, forecasting: the test set stands for the future; can anything computed from "
         "it reach the training?")
-_number("q7_receptive_field", 61,
+_integer("q7_receptive_field", 61,
         "one causal convolution with kernel size k and dilation d reaches (k - 1) d steps further "
         "back; count both convolutions of every block, and the current step")
 _choice("q8_path_length", "c",
         "chapter 7: a recurrent network passes the signal one step at a time; a doubling "
         "dilation doubles the reach of every layer; attention connects any two positions "
         "directly")
-_number("q9_kv_cache", 8_192_000,
+_integer("q9_kv_cache", 8_192_000,
         "every token leaves a key and a value of d numbers in every layer; then bytes, 4 per "
         "number")
 _choice("q10_streaming", "b",

@@ -93,6 +93,87 @@ WRONG = [
             weights = weights / weights.sum(axis=0, keepdims=True)
             return np.einsum("tsb,sbd->tbd", weights, v), weights
         """)),
+    Wrong("causal_attention", "mask_after_exp", "subtracts each row's maximum over ALL keys, "
+          "takes np.exp, and only then zeroes the future and renormalises: right for ordinary "
+          "scores, 0/0 when a masked key scores far above the kept ones", _code("""
+        def causal_attention(q, k, v):
+            T, d_k = q.shape[0], q.shape[-1]
+            scores = np.einsum("tbd,sbd->tsb", q, k) / np.sqrt(d_k)
+            weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+            weights = weights * np.tril(np.ones((T, T)))[:, :, None]
+            weights = weights / weights.sum(axis=1, keepdims=True)
+            return np.einsum("tsb,sbd->tbd", weights, v), weights
+        """)),
+    Wrong("causal_attention", "max_includes_future", "masks with -inf before np.exp, but "
+          "subtracts the row's maximum taken before masking, a future key's score included",
+          _code("""
+        def causal_attention(q, k, v):
+            T, d_k = q.shape[0], q.shape[-1]
+            scores = np.einsum("tbd,sbd->tsb", q, k) / np.sqrt(d_k)
+            future = np.triu(np.ones((T, T), dtype=bool), k=1)[:, :, None]
+            weights = np.exp(np.where(future, -np.inf, scores)
+                             - scores.max(axis=1, keepdims=True))
+            weights = weights / weights.sum(axis=1, keepdims=True)
+            return np.einsum("tsb,sbd->tbd", weights, v), weights
+        """)),
+    Wrong("causal_attention", "batch_max", "shifts the scores by the largest score of the whole "
+          "batch instead of each row's: rows far below it underflow to 0/0", _code("""
+        def causal_attention(q, k, v):
+            T, d_k = q.shape[0], q.shape[-1]
+            scores = np.einsum("tbd,sbd->tsb", q, k) / np.sqrt(d_k)
+            future = np.triu(np.ones((T, T), dtype=bool), k=1)[:, :, None]
+            scores = np.where(future, -np.inf, scores)
+            weights = np.exp(scores - scores.max())
+            weights = weights / weights.sum(axis=1, keepdims=True)
+            return np.einsum("tsb,sbd->tbd", weights, v), weights
+        """)),
+    Wrong("causal_attention", "scales_q_in_place", "divides the queries by sqrt(d_k) in place, "
+          "q /= ..., which changes the caller's array", _code("""
+        def causal_attention(q, k, v):
+            T, d_k = q.shape[0], q.shape[-1]
+            q /= np.sqrt(d_k)
+            scores = np.einsum("tbd,sbd->tsb", q, k)
+            future = np.triu(np.ones((T, T), dtype=bool), k=1)[:, :, None]
+            scores = np.where(future, -np.inf, scores)
+            weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+            weights = weights / weights.sum(axis=1, keepdims=True)
+            return np.einsum("tsb,sbd->tbd", weights, v), weights
+        """)),
+    Wrong("causal_attention", "imports_library", "calls the library's attention with the "
+          "library's mask instead of writing it", _code("""
+        from rnncore.transformer import causal_mask, scaled_dot_product_attention
+
+
+        def causal_attention(q, k, v):
+            return scaled_dot_product_attention(q, k, v, causal_mask(len(q)))
+        """)),
+    Wrong("positional_encoding", "imports_library", "imports the library's encoding under the "
+          "exercise's name", _code("""
+        from rnncore.transformer import sinusoidal_positional_encoding as positional_encoding
+        """)),
+    Wrong("multihead_attention", "imports_library", "calls the library's multi-head attention",
+          _code("""
+        def multihead_attention(params, x, num_heads):
+            return transformer.multihead_forward(params, x, num_heads,
+                                                 transformer.causal_mask(len(x)))
+        """)),
+    Wrong("multihead_attention", "caches_in_params", "keeps the projections in the params dict "
+          "it was given (params['Q'] = ...), which changes the caller's dict", _code("""
+        def multihead_attention(params, x, num_heads):
+            T, d = x.shape[0], x.shape[-1]
+            d_k = d // num_heads
+            for W, name in [("W_q", "Q"), ("W_k", "K"), ("W_v", "V")]:
+                params[name] = x @ params[W]
+            mask = transformer.causal_mask(T)
+            heads, weights = [], []
+            for i in range(num_heads):
+                cols = slice(i * d_k, (i + 1) * d_k)
+                head, w = transformer.scaled_dot_product_attention(
+                    params["Q"][..., cols], params["K"][..., cols], params["V"][..., cols], mask)
+                heads.append(head)
+                weights.append(w)
+            return np.concatenate(heads, axis=-1) @ params["W_o"], np.stack(weights, axis=-1)
+        """)),
     Wrong("multihead_attention", "interleaved_heads", "splits the width as (d_k, h) instead of "
           "(h, d_k), so head i gets the columns i, i + h, i + 2h, ...", _code("""
         def multihead_attention(params, x, num_heads):
@@ -177,6 +258,42 @@ WRONG = [
         def receptive_field(kernel_size, dilations):
             return 1 + 2 * (kernel_size - 1) * len(dilations) * max(dilations, default=0)
         """)),
+    Wrong("receptive_field", "imports_library", "imports the library's receptive field",
+          _code("""
+        from rnncore.tcn import receptive_field
+        """)),
+    Wrong("receptive_field", "float", "computes R with a float factor and returns 3.0 where "
+          "the docstring asks for the int 3", _code("""
+        def receptive_field(kernel_size, dilations):
+            return 1 + 2.0 * (kernel_size - 1) * sum(dilations)
+        """)),
+    Wrong("receptive_field", "counts_inputs", "counts the inputs the output depends on (the "
+          "distinct offsets the taps reach) instead of the span: the same with dilations 1, 2, "
+          "4, ..., fewer where the dilations leave holes", _code("""
+        def receptive_field(kernel_size, dilations):
+            offsets = {0}
+            for d in dilations:
+                for conv in range(2):
+                    offsets = {o + j * d for o in offsets for j in range(kernel_size)}
+            return len(offsets)
+        """)),
+    Wrong("receptive_field", "sorts_in_place", "sorts the caller's list of dilations in place "
+          "(to look at the largest last), which changes it", _code("""
+        def receptive_field(kernel_size, dilations):
+            dilations.sort()
+            return 1 + 2 * (kernel_size - 1) * sum(dilations)
+        """)),
+    Wrong("blocks_to_reach", "imports_library", "imports the library's depth",
+          _code("""
+        from rnncore.sequence_models import blocks_to_reach
+        """)),
+    Wrong("blocks_to_reach", "float_ceil", "returns the closed form's np.ceil, a float, where "
+          "the docstring asks for an int", _code("""
+        def blocks_to_reach(T, kernel_size):
+            if T <= 1:
+                return 0
+            return np.ceil(np.log2((T - 1) / (2 * (kernel_size - 1)) + 1))
+        """)),
     Wrong("blocks_to_reach", "strictly_more", "asks for R > T instead of R >= T, one block too "
           "many when R equals T", _code("""
         def blocks_to_reach(T, kernel_size):
@@ -249,6 +366,38 @@ ALTERNATIVES = [
                 if T <= 1:
                     return 0
                 return int(np.ceil(np.log2((T - 1) / (2 * (kernel_size - 1)) + 1)))
+            """),
+    }),
+    Alternative("magics", "times its work with IPython magics, as the notebooks invite: a "
+                          "%%time cell magic around a definition, %time and %timeit lines "
+                          "after one", {
+        "positional_encoding": _code("""
+            %%time
+            def positional_encoding(T, d):
+                t = np.arange(T)[:, None]
+                j = np.arange(d)[None, :]
+                angles = t / 10000.0 ** ((j - j % 2) / d)
+                return np.where(j % 2 == 0, np.sin(angles), np.cos(angles))
+            """),
+        "causal_attention": _code("""
+            def causal_attention(q, k, v):
+                T, d_k = q.shape[0], q.shape[-1]
+                scores = np.einsum("tbd,sbd->tsb", q, k) / np.sqrt(d_k)
+                future = np.triu(np.ones((T, T), dtype=bool), k=1)[:, :, None]
+                scores = np.where(future, -np.inf, scores)
+                weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+                weights = weights / weights.sum(axis=1, keepdims=True)
+                return np.einsum("tsb,sbd->tbd", weights, v), weights
+
+
+            %time _ = causal_attention(np.ones((50, 4, 8)), np.ones((50, 4, 8)), np.ones((50, 4, 2)))
+            """),
+        "receptive_field": _code("""
+            def receptive_field(kernel_size, dilations):
+                return 1 + 2 * (kernel_size - 1) * sum(dilations)
+
+
+            %timeit -n 10 -r 2 receptive_field(3, [1, 2, 4])
             """),
     }),
     Alternative("float32", "computes the encoding and the attention in float32, with matmul "

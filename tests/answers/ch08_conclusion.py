@@ -82,7 +82,59 @@ WRONG = [
           "classes, (B, 4), instead of one class per sequence",
           _gru_capstone(readout="logits = output.forward(params[\"output\"], hs[-1])\n"
                                 "    return losses.softmax(logits)")),
+    Wrong("capstone", "ignores_rng", "the solution's GRU, but fit makes a fresh, unseeded "
+          "generator instead of using the rng it is given: its parameters (and possibly its "
+          "score) change from one grading to the next",
+          _gru_capstone().replace("    xs, ys = train_data\n",
+                                  "    xs, ys = train_data\n"
+                                  "    rng = np.random.default_rng()           # a fresh one\n",
+                                  1)),
+    Wrong("capstone", "batch_statistics", "standardises the GRU's last states with the mean and "
+          "deviation of the batch it is given, in training and in predict (batch statistics at "
+          "test time): a sequence's class depends on the rest of its batch, and a batch of one "
+          "has no deviation", _code("""
+        import autograd.numpy as anp
+
+
+        def standardised_last_state(params, xs):
+            hs, _ = gru.forward(params["gru"], data.one_hot(xs, V_CAPSTONE))       # (T, B, H)
+            h = hs[-1]
+            return (h - anp.mean(h, axis=0)) / (anp.std(h, axis=0) + 1e-5)        # over the batch
+
+
+        def fit(train_data, rng):
+            xs, ys = train_data
+            params = {"gru": gru.init(V_CAPSTONE, 32, rng), "output": output.init(32, 4, rng)}
+
+            def loss(params, xs, ys):
+                logits = output.forward(params["output"], standardised_last_state(params, xs))
+                return losses.softmax_cross_entropy(logits[None], ys[None])
+
+            def batches(rng):
+                order = rng.permutation(len(ys))
+                return [(xs[:, i], ys[i]) for i in np.array_split(order, len(ys) // 32)]
+
+            params, _ = train(loss, params, batches, optim.adam(1e-2), steps=300, clip=1.0,
+                              rng=rng, progress=False)
+            return params
+
+
+        def predict(params, xs):
+            logits = output.forward(params["output"], standardised_last_state(params, xs))
+            return np.argmax(logits, axis=-1)
+        """)),
+    Wrong("capstone", "shuffles_in_place", "the solution's GRU, but fit shuffles the training "
+          "sequences in place (xs[:] = xs[:, order]), which changes the caller's arrays",
+          _gru_capstone().replace("    xs, ys = train_data\n", """    xs, ys = train_data
+    order = rng.permutation(len(ys))
+    xs[:], ys[:] = xs[:, order], ys[order]      # shuffled once, in place
+""", 1)),
     # q1: parameters of an RNN layer and its output layer, 536
+    Wrong("q1_parameters", "float", "the right count as a float, 536.0, where the question "
+          "counts parameters (an int)", _code("""
+        def q1_parameters():
+            return float(8 * 16 + 16 * 16 + 16 + 16 * 8 + 8)
+        """)),
     Wrong("q1_parameters", "rnn_layer_only", "counts the RNN layer and forgets the output layer",
           _code("""
         def q1_parameters():
@@ -153,6 +205,11 @@ WRONG = [
         def q8_path_length():
             return "b"
         """)),
+    Wrong("q9_kv_cache", "float", "the right count of bytes in scientific notation, a float",
+          _code("""
+        def q9_kv_cache():
+            return 8.192e6
+        """)),
     Wrong("q9_kv_cache", "keys_only", "caches the keys but forgets the values", _code("""
         def q9_kv_cache():
             return 4 * 256 * 1000 * 4
@@ -173,12 +230,12 @@ WRONG = [
 ]
 
 ALTERNATIVES = [
-    Alternative("formats", "the letters in capitals, with parentheses or spaces; the numbers as "
-                           "floats, numpy scalars, rounded or in scientific notation", {
+    Alternative("formats", "the letters in capitals, with parentheses or spaces; the counts as "
+                           "numpy integers; the perplexity as a rounded numpy float", {
         "q1_parameters": _code("""
             def q1_parameters():
                 D, H, V = 8, 16, 8
-                return float(D * H + H * H + H + H * V + V)
+                return np.int64(D * H + H * H + H + H * V + V)
             """),
         "q2_perplexity": _code("""
             def q2_perplexity():
@@ -210,7 +267,7 @@ ALTERNATIVES = [
             """),
         "q9_kv_cache": _code("""
             def q9_kv_cache():
-                return 8.192e6
+                return int(8.192e6)
             """),
         "q10_streaming": _code("""
             def q10_streaming():
@@ -240,6 +297,17 @@ ALTERNATIVES = [
             def predict(params, xs):
                 _, h_T = gru.forward(params["cell"], data.one_hot(xs, 8, np.float32))
                 return output.forward(params["out"], h_T).argmax(axis=1)
+            """),
+    }),
+    Alternative("magics", "the solution's GRU in a cell that starts with %%time; a %time line "
+                          "in a concept question's cell", {
+        "capstone": "%%time\n" + _gru_capstone(),
+        "q2_perplexity": _code("""
+            %time value = np.exp(1.2)
+
+
+            def q2_perplexity():
+                return value
             """),
     }),
     Alternative("bidirectional_gru", "another architecture: a bidirectional GRU (H = 16 each "
