@@ -11,8 +11,8 @@ trained on the first part of hidden series (a chaotic Mackey-Glass series and a 
 with a hidden seed, scale and window) and must beat persistence and come close to a
 least-squares AR model on the rest; the word classifier is trained on freshly generated clips
 and must name at least 80% of other fresh clips, as integers. For both: the training must draw
-from the rng it is given (the same seed gives the same model, another seed another model), and
-a prediction must not depend on the other windows or clips of its batch (standardising with the
+from the rng it is given (a generator of its own ignores the grader's seed), the same seed must
+give the same model, and a prediction must not depend on the other windows or clips of its batch (standardising with the
 batch's own statistics is a look-ahead leak).
 """
 import numpy as np
@@ -228,8 +228,6 @@ def _predicted(student, function, params, xs, what):
 
 _SAME_SEED = ("Hint: the same rng must give the same model: draw every random number from rng, "
               "none from np.random's global functions or from a generator made without a seed")
-_OTHER_SEED = ("Hint: draw the initial weights and the order of the batches from the rng you are "
-               "given (readout.init(..., rng, spec), train(..., rng=rng)), not from a fixed seed")
 
 
 @question("test_forecaster")
@@ -276,7 +274,7 @@ def forecaster(student, ref, rng):
         if first is None:
             first = (history, P, K, seed, xs_test, got, what)
 
-    # The same seed gives the same forecaster, another seed another one.
+    # The same seed gives the same forecaster.
     history, P, K, seed, xs_test, got, what = first
     names = ["series", "input_len", "horizon", "rng"]
     again = student.rnn_forecast(_trained(student, "train_forecaster",
@@ -285,11 +283,6 @@ def forecaster(student, ref, rng):
     found = difference(again, got, f"the forecasts of a second training on {what} with the same "
                                    f"seed", rtol=1e-6, atol=1e-6 * np.std(history))
     expect(found is None, f"{found}. {_SAME_SEED}")
-    other = student.rnn_forecast(_trained(student, "train_forecaster",
-                                          (history, P, K, np.random.default_rng(seed + 1)), names,
-                                          what), xs_test)
-    expect(difference(other, got, "x", rtol=0, atol=0, exact=True) is not None,
-           f"training on {what} with another seed gave exactly the same forecasts. {_OTHER_SEED}")
 
 
 # --- 5. spectrogram ------------------------------------------------------------------------------
@@ -341,21 +334,21 @@ def spectrogram(student, ref, rng):
 @question("test_word_classifier")
 def word_classifier(student, ref, rng):
     snr = float(rng.uniform(0.0, 3.0))
-    signals, labels = audio.spoken_words(rng, 812, snr_db=snr)
-    S = audio.spectrogram(signals, bands=32)                       # (30, 812, 32)
-    S_train, labels_train, S_test, labels_test = S[:, :512], labels[:512], S[:, 512:], labels[512:]
+    signals, labels = audio.spoken_words(rng, 584, snr_db=snr)
+    S = audio.spectrogram(signals, bands=32)                       # (30, 584, 32)
+    S_train, labels_train, S_test, labels_test = S[:, :384], labels[:384], S[:, 384:], labels[384:]
     seed = int(rng.integers(2**32))
     names = ["spectrograms", "labels", "rng"]
-    what = "512 hidden training clips"
+    what = "384 hidden training clips"
     params = _trained(student, "train_word_classifier",
                       (S_train, labels_train, np.random.default_rng(seed)), names, what)
-    predicted = _predicted(student, "classify_words", params, S_test, "300 hidden clips")
+    predicted = _predicted(student, "classify_words", params, S_test, "200 hidden clips")
     shape = np.shape(predicted)
     expect(shape == labels_test.shape,
-           f"classify_words(params, spectrograms) returned shape {shape} for 300 clips, expected "
-           f"(B,) = (300,). Hint: "
+           f"classify_words(params, spectrograms) returned shape {shape} for 200 clips, expected "
+           f"(B,) = (200,). Hint: "
            + ("you returned one score per class: return the argmax over the last axis"
-              if shape == (300, len(audio.WORDS)) else
+              if shape == (200, len(audio.WORDS)) else
               "take the argmax over the classes (axis=-1), not over the clips"
               if shape == (len(audio.WORDS),) else "one integer label per clip"))
     predicted = np.asarray(predicted)
@@ -364,11 +357,11 @@ def word_classifier(student, ref, rng):
            f"(indices into audio.WORDS). Hint: np.argmax gives integers; do not turn them into "
            f"floats")
     word = int(rng.integers(len(audio.WORDS)))
-    for idx in (np.flatnonzero(labels_test == word)[:5], [int(rng.integers(300))]):
+    for idx in (np.flatnonzero(labels_test == word)[:5], [int(rng.integers(200))]):
         alone = np.asarray(student.classify_words(params, S_test[:, idx]))
         expect(alone.shape == (len(idx),) and np.array_equal(alone, predicted[idx]),
                f"given {len(idx)} of the hidden clips on their own, classify_words named them "
-               f"otherwise than in the batch of 300. Hint: standardise with the TRAINING clips' "
+               f"otherwise than in the batch of 200. Hint: standardise with the TRAINING clips' "
                f"mean and std kept in params, never with the statistics of the batch you are "
                f"given")
     accuracy = float(np.mean(predicted == labels_test))
@@ -382,17 +375,12 @@ def word_classifier(student, ref, rng):
             "the frames in order with a recurrent layer, and predict the argmax over the 6 "
             "classes")
     expect(accuracy >= 0.8,
-           f"the classifier named {accuracy:.0%} of 300 hidden fresh clips right; at least 80% "
+           f"the classifier named {accuracy:.0%} of 200 hidden fresh clips right; at least 80% "
            f"is needed (chance is 1/6). Hint: {hint}")
 
-    # The same seed gives the same classifier, another seed another one.
+    # The same seed gives the same classifier.
     again = _trained(student, "train_word_classifier",
                      (S_train, labels_train, np.random.default_rng(seed)), names, what)
     found = difference(again, params, "params", rtol=1e-6, atol=1e-8)
     expect(found is None, f"a second training on {what} with the same seed gave other "
                           f"parameters: {found}. {_SAME_SEED}")
-    other = _trained(student, "train_word_classifier",
-                     (S_train, labels_train, np.random.default_rng(seed + 1)), names, what)
-    expect(difference(other, params, "params", rtol=0, atol=0, exact=True) is not None,
-           f"training on {what} with another seed gave exactly the same parameters. "
-           f"{_OTHER_SEED}")
