@@ -255,8 +255,8 @@ def per_token_costs(contexts, d, rng, dtype=np.float32, number=50, repeat=7):
     The GRU and the LSTM have D = H = d; causal self-attention ("attention", one sub-layer) and
     a whole Transformer block ("block": attention and an MLP of 4 d units) have model size d
     and, at context n, a cache of n - 1 earlier tokens to which the token adds the n-th; causal
-    linear attention ("linear") keeps its d x d state, the sum over n - 1 earlier tokens. The weights and
-    tokens are random (costs do not depend on the values). For each n in ``contexts`` and each
+    linear attention ("linear") keeps its d x d state, the sum over n - 1 earlier tokens. The
+    weights and tokens are random (costs do not depend on the values). For each n in ``contexts`` and each
     model, "bytes" is :func:`state_bytes` of what is kept after the token, "macs" comes from
     :func:`count_macs` and "seconds" from :func:`seconds_per_call` (the cache is set back to
     n - 1 tokens before every call). The cells' steps are the unchecked ``cell_gates``, as is

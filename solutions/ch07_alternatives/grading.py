@@ -53,7 +53,8 @@ def _draw(rng, low, high, avoid):
     return int(rng.choice(choices))
 
 
-@question("test_positional_encoding", forbid=("rnncore.transformer:sinusoidal_positional_encoding",))
+@question("test_positional_encoding",
+          forbid=("rnncore.transformer:sinusoidal_positional_encoding",))
 def positional_encoding(student, ref, rng):
     sizes = [(1, 1), (1, 6), (5, 1), (7, 5), (200, 33),
              (_draw(rng, 10, 120, {40}), 2 * _draw(rng, 1, 40, {2})),            # even d
