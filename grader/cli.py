@@ -202,7 +202,8 @@ def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=Fa
 
 def record(config, coursedir, assignment, student, notebooks):
     """Write what nbgrader autograde writes for one student's graded notebooks: the student and
-    submission rows, autograded/<student>/<assignment>/ (the notebooks and timestamp.txt), and
+    submission rows, autograded/<student>/<assignment>/ (the notebooks, timestamp.txt and the
+    exchange's submission_secret.txt), and
     the grades and comments, with nbgrader's own SaveAutoGrades and AssignLatePenalties."""
     source = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
     destination = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
@@ -221,6 +222,10 @@ def record(config, coursedir, assignment, student, notebooks):
         for step in (LimitOutput, SaveAutoGrades, AssignLatePenalties):
             notebook, resources = step(config=config).preprocess(notebook, resources)
         nbformat.write(notebook, destination / f"{name}.ipynb")
+    # nbgrader's exchange: release_feedback finds a student's feedback by the secret that
+    # `nbgrader collect` put next to the submission (nbgrader autograde copies it too).
+    if (source / "submission_secret.txt").exists():
+        shutil.copy(source / "submission_secret.txt", destination / "submission_secret.txt")
     if (source / "timestamp.txt").exists():      # last: its presence marks the record complete
         shutil.copy(source / "timestamp.txt", destination / "timestamp.txt")
     hand_back(destination.parent, coursedir.db_url)

@@ -696,3 +696,56 @@ def test_the_sudo_recipes_agree():
     found["refusal"] = set(re.findall(r"sudo [^\n]*-m grader[^\n]*", sandbox._help("a reason")))
     assert all(commands == {sandbox.SUDO_COMMAND} for commands in found.values()), found
 
+
+# --- nbgrader's exchange (issue 14) --------------------------------------------------------------
+
+def nbgrader_as(user, home, args, cwd, exchange):
+    """nbgrader run as a student, with a home (and nbgrader cache) of their own; the tests run
+    as one OS user, so --student names the student as their login would on a hub."""
+    environment = {**os.environ, "HOME": str(home),
+                   "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+                   "JUPYTER_DATA_DIR": str(home / ".local/share/jupyter")}
+    run = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--course", "rnn-course",
+                          f"--student={user}", f"--Exchange.root={exchange}"], cwd=cwd, env=environment,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, f"nbgrader {' '.join(args)} as {user}:\n{run.stdout}\n{run.stderr}"
+    return run
+
+
+def test_feedback_goes_back_through_nbgrader_exchange(tmp_path):
+    """release_assignment -> fetch -> submit -> collect -> python -m grader autograde ->
+    generate_feedback -> release_feedback -> fetch_feedback, on an exchange in a temp folder."""
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o777)
+    course = make_course(tmp_path / "course", [])
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
+    nbgrader = lambda *args: subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course,
+                                            capture_output=True, text=True, check=True)
+    nbgrader("release_assignment", A)
+    answers = {"ada": CASES[0], "bo": CASES[1]}          # the solution, the untouched release
+    for student, case in answers.items():
+        home = tmp_path / student
+        home.mkdir()
+        nbgrader_as(student, home, ["fetch_assignment", A], home, exchange)
+        (home / A / f"{A}.ipynb").write_bytes(build(case, course))
+        nbgrader_as(student, home, ["submit", A], home, exchange)
+    nbgrader("collect", A)
+    for student in answers:
+        assert (course / "submitted" / student / A / "submission_secret.txt").exists()
+    grader(["autograde", A], course)
+    for student in answers:
+        graded = course / "autograded" / student / A
+        assert (graded / "submission_secret.txt").read_text() == (
+            course / "submitted" / student / A / "submission_secret.txt").read_text()
+    nbgrader("generate_feedback", A)
+    nbgrader("release_feedback", A)
+    for student, case in answers.items():
+        home = tmp_path / student
+        nbgrader_as(student, home, ["fetch_feedback", A], home, exchange)
+        pages = list((home / A / "feedback").glob(f"*/{A}.html"))
+        assert len(pages) == 1, f"{student}: {pages}"
+        score, top = sum(expected_scores(case).values()), sum(POINTS.values())
+        assert f"Score: {score:.1f} / {top:.1f}" in pages[0].read_text(encoding="utf-8")
+
