@@ -675,6 +675,10 @@ NOT_FORBIDDING = {
                                           "library or not",
     ("ch02_how_rnns_work", "test_first_bit_params"): "weights set by hand: no library function "
                                                      "returns them",
+    **{("ch06_applications", f"test_{q}"): "an outcome question on a trained model: the "
+                                           "library (readout, gru, train) is the intended tool, "
+                                           "and no library function trains the model"
+       for q in ["forecaster", "word_classifier"]},
 }
 
 
