@@ -157,7 +157,10 @@ class Session:
                                           self.timeouts.cell)
                 except _Timeout:
                     self.kill()
-                    failure = f"the cell did not finish within {self.timeouts.cell:g} s"
+                    failure = (f"the cell did not finish within {self.timeouts.cell:g} s. "
+                               f"Does a loop never end? Does it train for longer than the "
+                               f"notebook asks (run it with %%time in Jupyter: it should take a "
+                               f"few seconds)? The cells after it ran without it")
                 except (_Crash, wire.WireError) as error:
                     code_ = self.kill()
                     failure = (f"the grader could not read its result ({error})"
@@ -186,7 +189,10 @@ class Session:
                                    "forbid": list(forbid)}, self.timeouts.call)
         except _Timeout:
             self.kill()
-            raise StudentError(f"{what} did not return within {self.timeouts.call:g} s") from None
+            raise StudentError(f"{what} did not return within {self.timeouts.call:g} s on the "
+                               f"grader's inputs (of the sizes the notebook uses). Does a loop "
+                               f"never end, or does it do far more work than needed (a Python "
+                               f"loop over every entry of a large array)?") from None
         except _Crash:
             raise StudentError(f"{what} stopped the grader's run: "
                                f"{_exit_description(self.kill())}") from None

@@ -142,6 +142,11 @@ def assert_close(got, expected, name, rtol=1e-6, atol=1e-8, time_major=False, hi
     An int or integer array expected must come back as integers, equal (see ``difference``).
     """
     suffix = f" Hint: {hint}" if hint else ""
+    if isinstance(expected, (list, tuple)):          # literal numbers, [[0.5, 2.0]] or [1, 2]
+        try:
+            expected = np.asarray(expected, dtype=np.float64)
+        except (TypeError, ValueError):              # a tuple of results: compared item by item
+            pass
     if not isinstance(expected, (dict, tuple, list)) and not _is_int(expected):
         expected = np.asarray(expected)
         if isinstance(got, (list, tuple)):           # a list of numbers is numbers here
