@@ -9,12 +9,15 @@ For each case and cell it prints the median time (ms) of:
 
     fast    autograd.grad through rnncore.<cell>.forward (the primitive with BPTT by hand)
     ref     autograd.grad through rnncore.<cell>.forward_reference (autograd step by step)
-    numpy   numpy_forward, the loss, numpy_backward called directly: the primitive without autograd
+    numpy   rnncore.fastpath.<cell>'s numpy_forward, the loss, numpy_backward called directly:
+            the primitive without autograd
     torch   torch.nn.RNN / LSTM / GRU at the same dtype, loss.backward() (skipped without torch)
 
-PyTorch runs first, in a child process, with as many threads as numpy's BLAS (printed); fast, ref
-and numpy then run in turn (round robin), so that a busy moment of the machine slows them alike.
-This is a script, not a test.
+    python benchmarks/bench_cells.py --dtype both --cells lstm --no-reference
+
+PyTorch runs in a child process with as many threads as numpy's BLAS (printed); fast, ref, numpy
+and torch run in turn (round robin, one call each), so that a busy moment of the machine slows
+them alike. This is a script, not a test.
 """
 import argparse
 import os
@@ -28,7 +31,7 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 
-from rnncore import gru, lstm, rnn
+from rnncore import fastpath, gru, lstm, rnn
 
 CASES = [  # name, D, H, T, B; the char LM's inputs are one-hot characters
     ("char LM B=1", 65, 128, 50, 1),
@@ -90,114 +93,150 @@ def numpy_baseline(name, params, xs, G):
     its gradient dL/dhs = G (dL/dc_T = 0 for the LSTM)."""
     B, H = xs.shape[1], G.shape[-1]
     h0 = np.zeros((B, H), dtype=xs.dtype)
+    fast = getattr(fastpath, name)
     if name == "rnn":
         def run():
-            hs = rnn.numpy_forward(params["W_x"], params["W_h"], params["b_h"], xs, h0)
+            hs = fast.numpy_forward(params["W_x"], params["W_h"], params["b_h"], xs, h0)
             float(np.sum(hs * G))
-            rnn.numpy_backward(params["W_x"], params["W_h"], xs, h0, hs, G, need_dxs=False)
+            fast.numpy_backward(params["W_x"], params["W_h"], xs, h0, hs, G, need_dxs=False)
     elif name == "lstm":
         def run():
-            hs, cs, tanh_cs, gates = lstm.numpy_forward(params["W_x"], params["W_h"], params["b"],
+            hs, cs, tanh_cs, gates = fast.numpy_forward(params["W_x"], params["W_h"], params["b"],
                                                         xs, h0, h0)
             float(np.sum(hs * G))
-            lstm.numpy_backward(params["W_x"], params["W_h"], xs, h0, h0, hs, cs, tanh_cs, gates,
+            fast.numpy_backward(params["W_x"], params["W_h"], xs, h0, h0, hs, cs, tanh_cs, gates,
                                 G, h0, need_dxs=False)
     else:
         def run():
-            hs, gates = gru.numpy_forward(params["W_x"], params["W_h"], params["b_x"],
-                                          params["b_h"], xs, h0)
+            hs, gates = fast.numpy_forward(params["W_x"], params["W_h"], params["b_x"],
+                                           params["b_h"], xs, h0)
             float(np.sum(hs * G))
-            gru.numpy_backward(params["W_x"], params["W_h"], xs, h0, hs, gates, G, need_dxs=False)
+            fast.numpy_backward(params["W_x"], params["W_h"], xs, h0, hs, gates, G, need_dxs=False)
     return run
 
 
-def torch_times(dtype, repeats, threads):
-    """{"cell|case": median ms} for torch.nn.RNN / LSTM / GRU; runs in a child process."""
+class TorchWorker:
+    """torch.nn.RNN / LSTM / GRU timed in a child process, one call per request, so that PyTorch's
+    runs interleave with numpy's (round robin, see :func:`medians_ms`) and a busy moment of the
+    machine slows both alike. A child process, because torch's OpenMP threads and numpy's OpenBLAS
+    threads, idle but spinning in one process, would take each other's cores."""
+
+    def __init__(self, dtype, threads):
+        self.child = subprocess.Popen([sys.executable, __file__, "--dtype", str(dtype),
+                                       "--torch-worker", str(threads)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True)
+        first = self.child.stdout.readline()
+        if not first:                                # torch missing, or the child failed
+            self.version, self.error = None, (self.child.stderr.read().strip().splitlines()
+                                              or ["?"])[-1]
+        else:
+            self.version, self.error = json.loads(first)["version"], None
+
+    def time(self, key):
+        """Seconds of one forward + backward of case ``key`` ("cell|case"), measured by the child."""
+        self.child.stdin.write(key + "\n")
+        self.child.stdin.flush()
+        return float(self.child.stdout.readline())
+
+    def close(self):
+        if self.version:
+            self.child.stdin.close()
+        self.child.wait()
+
+
+def torch_worker(dtype, threads):
+    """The child: answers each line "cell|case" with the seconds that one call took."""
     import torch
     torch.set_num_threads(threads)
     classes = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
-    times, rng = {}, np.random.default_rng(0)
-    for name, cls in classes.items():
-        for case, D, H, T, B in CASES:
+    print(json.dumps({"version": torch.__version__}), flush=True)
+    runs, rng = {}, np.random.default_rng(0)
+    for line in sys.stdin:
+        key = line.strip()
+        if key not in runs:
+            name, case = key.split("|")
+            D, H, T, B = next(sizes for c, *sizes in CASES if c == case)
             xs, G = inputs(case, D, H, T, B, dtype, rng)
-            module = cls(D, H).to(torch.float32 if dtype == np.float32 else torch.float64)
+            module = classes[name](D, H).to(torch.float32 if dtype == np.float32 else torch.float64)
             x, g = torch.from_numpy(xs), torch.from_numpy(G)
 
-            def run():
+            def run(module=module, x=x, g=g):
                 module.zero_grad(set_to_none=True)
                 out, _ = module(x)
                 (out * g).sum().backward()
-            median, best = medians_ms({"torch": run}, repeats)
-            times[f"{name}|{case}"] = (median["torch"], best["torch"])
-    return {"version": torch.__version__, "times": times}
+            runs[key] = run
+        start = time.perf_counter()
+        runs[key]()
+        print(time.perf_counter() - start, flush=True)
 
 
-def run_torch(dtype, repeats, threads):
-    """torch_times in a child process (torch's OpenMP threads and numpy's OpenBLAS threads, idle
-    but spinning in one process, would take each other's cores); None if torch is missing."""
-    child = subprocess.run([sys.executable, __file__, "--dtype", str(dtype), "--repeats",
-                            str(repeats), "--torch-worker", str(threads)],
-                           capture_output=True, text=True)
-    if child.returncode != 0:
-        return None, (child.stderr.strip().splitlines() or ["?"])[-1]
-    return json.loads(child.stdout), None
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--no-reference", action="store_true", help="skip the (slow) reference path")
-    parser.add_argument("--torch-worker", type=int, metavar="THREADS", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    dtype = np.dtype(args.dtype)
-    if args.torch_worker:                            # the child process
-        print(json.dumps(torch_times(dtype, args.repeats, args.torch_worker)))
-        return
-
-    blas, threads = blas_info()
-    torch, error = run_torch(dtype, args.repeats, threads)
-    torch_note = (f"torch {torch['version']} (run first, in a child process), "
-                  f"torch.set_num_threads({threads})" if torch else f"torch skipped ({error})")
-    print(f"machine: {cpu_model()}, {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable)")
-    print(f"numpy {np.__version__}, BLAS {blas}, {threads} BLAS threads; {torch_note}")
-    print("OPENBLAS_CORETYPE=" + repr(os.environ.get("OPENBLAS_CORETYPE")) + ", OPENBLAS_L2_SIZE="
-          + repr(os.environ.get("OPENBLAS_L2_SIZE")) + " (measured as set)")
-    print(f"dtype {dtype}, median of {args.repeats} runs (the columns in turn), "
-          f"loss = sum(hs * G), grads for all params; load average {os.getloadavg()[0]:.2f}\n")
-
+def run_dtype(dtype, args, blas, threads):
+    """The table for one dtype; returns the fast/torch ratios of its cases."""
+    worker = TorchWorker(dtype, threads)
+    torch_note = (f"torch {worker.version} in a child process, torch.set_num_threads({threads})"
+                  if worker.version else f"torch skipped ({worker.error})")
+    print(f"dtype {dtype}, median of {args.repeats} runs (the columns in turn, torch's too), "
+          f"loss = sum(hs * G), grads for all params; {torch_note}; "
+          f"load average {os.getloadavg()[0]:.2f}\n")
     header = (f"{'cell':<5} {'case':<13} {'T':>4} {'B':>3} {'D':>3} {'H':>4} | {'fast':>8} {'ref':>8} "
               f"{'numpy':>8} {'torch':>8} | {'fast/torch':>10} {'fast/numpy':>10}")
     print(header + "\n" + "-" * len(header))
     ratios_torch, ratios_numpy, best_ratios = [], [], []
     rng = np.random.default_rng(0)
-    for name, module in CELLS.items():
+    for name in args.cells:
+        module = CELLS[name]
         for case, D, H, T, B in CASES:
             params = module.init(D, H, rng, dtype)
             xs, G = inputs(case, D, H, T, B, dtype, rng)
             fast = autograd.grad(lambda p: anp.sum(module.forward(p, xs)[0] * G))
             ref = autograd.grad(lambda p: anp.sum(module.forward_reference(p, xs)[0] * G))
             fns = {"fast": lambda: fast(params), "numpy": numpy_baseline(name, params, xs, G)}
+            if worker.version:
+                fns["torch"] = lambda key=f"{name}|{case}": worker.time(key)
             if not args.no_reference:
                 fns["ref"] = lambda: ref(params)
             t, best = medians_ms(fns, args.repeats)
             t_fast, t_numpy, t_ref = t["fast"], t["numpy"], t.get("ref", np.nan)
-            t_torch, best_torch = torch["times"][f"{name}|{case}"] if torch else (np.nan, np.nan)
+            t_torch, best_torch = t.get("torch", np.nan), best.get("torch", np.nan)
             best_ratios.append((best["fast"] / best_torch, best["fast"] / best["numpy"]))
             ratios_torch.append(t_fast / t_torch)
             ratios_numpy.append(t_fast / t_numpy)
             print(f"{name:<5} {case:<13} {T:>4} {B:>3} {D:>3} {H:>4} | {t_fast:8.2f} {t_ref:8.2f} "
                   f"{t_numpy:8.2f} {t_torch:8.2f} | {ratios_torch[-1]:10.2f} {ratios_numpy[-1]:10.2f}",
                   flush=True)
+    worker.close()
     print("-" * len(header))
-    print(f"median over the {len(ratios_torch)} cases: fast/torch {np.median(ratios_torch):.2f}, "
-          f"fast/numpy {np.median(ratios_numpy):.2f}  (targets: <= 1.0 and <= 1.2); "
-          f"load average {os.getloadavg()[0]:.2f}")
-    if best_ratios:
-        print(f"the same from each column's fastest run (less sensitive to other processes): "
-              f"fast/torch {np.median([r[0] for r in best_ratios]):.2f}, "
-              f"fast/numpy {np.median([r[1] for r in best_ratios]):.2f}")
-    return None
+    print(f"over the {len(ratios_torch)} cases: fast/torch median {np.median(ratios_torch):.2f}, "
+          f"max {np.max(ratios_torch):.2f} ({sum(r > 1 for r in ratios_torch)} above 1.0); "
+          f"fast/numpy median {np.median(ratios_numpy):.2f}  (targets: every case <= 1.0, and "
+          f"<= 1.2); load average {os.getloadavg()[0]:.2f}")
+    print(f"the same from each column's fastest run (less sensitive to other processes): "
+          f"fast/torch median {np.median([r[0] for r in best_ratios]):.2f}, "
+          f"max {np.max([r[0] for r in best_ratios]):.2f}; "
+          f"fast/numpy median {np.median([r[1] for r in best_ratios]):.2f}\n", flush=True)
+    return ratios_torch
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dtype", choices=["float32", "float64", "both"], default="float32")
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--cells", nargs="+", choices=list(CELLS), default=list(CELLS))
+    parser.add_argument("--no-reference", action="store_true", help="skip the (slow) reference path")
+    parser.add_argument("--torch-worker", type=int, metavar="THREADS", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.torch_worker:                            # the child process
+        torch_worker(np.dtype(args.dtype), args.torch_worker)
+        return
+
+    blas, threads = blas_info()
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable)")
+    print(f"numpy {np.__version__}, BLAS {blas}, {threads} BLAS threads")
+    print("OPENBLAS_CORETYPE=" + repr(os.environ.get("OPENBLAS_CORETYPE")) + ", OPENBLAS_L2_SIZE="
+          + repr(os.environ.get("OPENBLAS_L2_SIZE")) + " (measured as set)\n")
+    for dtype in (["float64", "float32"] if args.dtype == "both" else [args.dtype]):
+        run_dtype(np.dtype(dtype), args, blas, threads)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,8 @@ def lstm_gates(params, xs, state=None):
     (T, B, H); "h" equals the ``hs`` of :func:`rnncore.lstm.forward`. Raises ValueError for the
     calls that lstm.forward rejects (it runs the same checks).
     """
-    h, c = lstm._check(params, xs, state)                # the layer's own checks and zero state
+    lstm.check_inputs(params, xs, state)                 # the layer's own checks
+    h, c = lstm.initial_state(params, xs, state)         # (h_0, c_0), zeros if None
     steps = []
     for x in xs:                                         # x: (B, D)
         steps.append(lstm.cell_gates(params, x, h, c))   # (i, f, g, o, c, h), the layer's step
@@ -69,7 +70,8 @@ def gru_gates(params, xs, state=None, form="pytorch"):
     """
     if form not in ("pytorch", "cho"):
         raise ValueError(f"form must be 'pytorch' or 'cho', got {form!r}")
-    h = gru._check(params, xs, state)                    # the layer's own checks and zero state
+    gru.check_inputs(params, xs, state)                  # the layer's own checks
+    h = gru.initial_state(params, xs, state)             # h_0, zeros if None
     cell = gru.cell_gates if form == "pytorch" else gru.cho_gates   # reset after / before W_hn
     steps = []
     for x in xs:                                         # x: (B, D)

@@ -4,7 +4,7 @@ One flat parameter dict holds both layers (``W_x, W_h, b_h, W_y, b_y``), so
 ``autograd.grad(loss)(params, xs, targets)`` returns gradients with the same keys.
 
 By default the RNN layer is :func:`rnncore.rnn.forward`, whose gradient is hand-written BPTT
-(:func:`rnncore.rnn.numpy_backward`). ``reference=True`` runs :func:`rnncore.rnn.forward_reference`
+(:func:`rnncore.fastpath.rnn.numpy_backward`). ``reference=True`` runs :func:`rnncore.rnn.forward_reference`
 instead, the plain loop that autograd differentiates step by step: its gradient shares no code
 with any hand-written backward pass, so it is the independent witness for one.
 """

@@ -1,7 +1,7 @@
 """Tests for rnncore.gates: the gates of the LSTM and the GRU over a sequence.
 
-Witnesses: the layers' fast paths (their states, and the gate activations that lstm.numpy_forward
-and gru.numpy_forward keep for the backward pass, computed by other code), repeated
+Witnesses: the layers' fast paths (their states, and the gate activations that fastpath.lstm.numpy_forward
+and fastpath.gru.numpy_forward keep for the backward pass, computed by other code), repeated
 gru.cho_step for Cho et al.'s form, autograd through the fast path's hand-written BPTT, and
 finite differences.
 """
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from nested_gradcheck import assert_gradients_match
-from rnncore import gates, gru, lstm
+from rnncore import fastpath, gates, gru, lstm
 
 matplotlib.use("Agg")
 
@@ -38,7 +38,7 @@ def test_lstm_gates_are_what_the_fast_path_computes(sizes, dtype):
     params, xs, state = make(lstm, dtype=dtype, **sizes)
     got = gates.lstm_gates(params, xs, state)
     H = sizes["H"]
-    hs, cs, _, fused = lstm.numpy_forward(params["W_x"], params["W_h"], params["b"], xs, *state)
+    hs, cs, _, fused = fastpath.lstm.numpy_forward(params["W_x"], params["W_h"], params["b"], xs, *state)
     blocks = {k: fused[..., n * H:(n + 1) * H] for n, k in enumerate("ifgo")}   # i, f, g, o
     expected = {"h": hs, "c": cs, **blocks}
     tol = 1e-12 if dtype == np.float64 else 1e-5
@@ -55,7 +55,8 @@ def test_gru_gates_are_what_the_fast_path_computes(sizes, dtype):
     params, xs, h0 = make(gru, dtype=dtype, **sizes)
     got = gates.gru_gates(params, xs, h0)
     H = sizes["H"]
-    hs, fused = gru.numpy_forward(params["W_x"], params["W_h"], params["b_x"], params["b_h"], xs,
+    hs, fused = fastpath.gru.numpy_forward(params["W_x"], params["W_h"], params["b_x"], params["b_h"],
+                                           xs,
                                   h0)                              # fused: [r, z, hn, n]
     expected = {"h": hs, "r": fused[..., :H], "z": fused[..., H:2 * H], "n": fused[..., 3 * H:]}
     tol = 1e-12 if dtype == np.float64 else 1e-5

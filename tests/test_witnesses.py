@@ -1,7 +1,7 @@
 """The witnesses of chapter 3 are independent of what they check.
 
 autograd applied to ``model.loss`` differentiates the fast layer ``rnn.forward``, whose gradient is
-the hand-written ``rnn.numpy_backward``: it is no witness for hand-written BPTT. The witness is
+the hand-written ``fastpath.rnn.numpy_backward``: it is no witness for hand-written BPTT. The witness is
 ``model.loss(..., reference=True)``, the plain loop ``rnn.forward_reference`` differentiated by
 autograd op by op; these tests plant bugs in the fast path and check that it catches them. They
 also check the truncated gradient against central differences of its surrogate loss.
@@ -10,7 +10,7 @@ import autograd
 import numpy as np
 import pytest
 
-from rnncore import bptt, gradcheck, model, rnn
+from rnncore import bptt, fastpath, gradcheck, model, rnn
 
 
 def make(T=6, B=3, D=2, H=4, V=5, seed=0):
@@ -24,8 +24,8 @@ def make(T=6, B=3, D=2, H=4, V=5, seed=0):
 
 
 def _bugs():
-    """Plausible mistakes in a hand-written backward pass, planted in rnn.numpy_backward."""
-    good = rnn.numpy_backward
+    """Plausible mistakes in a hand-written backward pass, planted in fastpath.rnn.numpy_backward."""
+    good = fastpath.rnn.numpy_backward
 
     def half_bias(*args, **kwargs):                     # db_h averaged instead of summed (B = 2)
         dW_x, dW_h, db_h, dxs, dh0 = good(*args, **kwargs)
@@ -76,7 +76,7 @@ def test_a_bug_planted_in_the_fast_path_is_caught_by_the_reference_witness(monke
     params, xs, h0, targets = make(seed=2)
     witness = autograd.grad(model.loss)(params, xs, targets, h0, reference=True)
     planted, broken = _bugs()[bug]
-    monkeypatch.setattr(rnn, "numpy_backward", planted)
+    monkeypatch.setattr(fastpath.rnn, "numpy_backward", planted)
     fast = autograd.grad(model.loss)(params, xs, targets, h0)          # follows the bug
     again = autograd.grad(model.loss)(params, xs, targets, h0, reference=True)
     report = gradcheck.compare(fast, witness, tolerance=1e-8)

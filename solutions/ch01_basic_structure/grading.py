@@ -12,10 +12,10 @@ from grader.checks import expect_call, question
 
 TOL = dict(rtol=1e-4, atol=1e-5)
 
-LIBRARY_STEP = ("rnncore.rnn:step", "rnncore.rnn:_cell", "rnncore.rnn:forward",
-                "rnncore.rnn:forward_reference", "rnncore.rnn:numpy_forward")
+LIBRARY_STEP = ("rnncore.rnn:step", "rnncore.rnn:cell", "rnncore.rnn:forward",
+                "rnncore.rnn:forward_reference", "rnncore.fastpath.rnn:numpy_forward")
 LIBRARY_FORWARD = ("rnncore.rnn:forward", "rnncore.rnn:forward_reference",
-                   "rnncore.rnn:numpy_forward", "rnncore.wrappers:masked_forward",
+                   "rnncore.fastpath.rnn:numpy_forward", "rnncore.wrappers:masked_forward",
                    "rnncore.wrappers:stacked_forward")
 LIBRARY_OUTPUT = ("rnncore.output:forward",)
 

@@ -111,7 +111,7 @@ def _well_conditioned(rng, T, B, D, H, nonlinearity, scale):
 
 @question("test_jacobian_norms",
           forbid=("rnncore.dynamics:gradient_norms", "rnncore.dynamics:jacobian_products",
-                  "rnncore.dynamics:step_jacobians", "rnncore.rnn:numpy_backward",
+                  "rnncore.dynamics:step_jacobians", "rnncore.fastpath.rnn:numpy_backward",
                   "rnncore.rnn:forward_reference"))
 def jacobian_norms(student, ref, rng):
     mistakes = {m: (lambda *a, m=m: _norms(*a, mistake=m), why) for m, why in NORM_MISTAKES.items()}

@@ -37,12 +37,12 @@ def _present(*targets):
     return tuple(found)
 
 
-LIBRARY_LSTM = _present("rnncore.lstm:step", "rnncore.lstm:cell_gates", "rnncore.lstm:_cell",
+LIBRARY_LSTM = _present("rnncore.lstm:step", "rnncore.lstm:cell_gates", "rnncore.lstm:cell",
                         "rnncore.lstm:forward", "rnncore.lstm:forward_reference",
-                        "rnncore.lstm:numpy_forward", "rnncore.fastpath.lstm:numpy_forward")
-LIBRARY_GRU = _present("rnncore.gru:step", "rnncore.gru:cell_gates", "rnncore.gru:_cell",
+                        "rnncore.fastpath.lstm:numpy_forward")
+LIBRARY_GRU = _present("rnncore.gru:step", "rnncore.gru:cell_gates", "rnncore.gru:cell",
                        "rnncore.gru:forward", "rnncore.gru:forward_reference",
-                       "rnncore.gru:numpy_forward", "rnncore.fastpath.gru:numpy_forward")
+                       "rnncore.fastpath.gru:numpy_forward")
 LIBRARY_BIDIRECTIONAL = ("rnncore.wrappers:bidirectional_forward",)
 LIBRARY_ATTENTION = _present("rnncore.attention:dot_attention", "rnncore.attention:dot_scores",
                              "rnncore.attention:masked_softmax", "rnncore.attention:_context",

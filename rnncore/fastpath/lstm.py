@@ -1,0 +1,138 @@
+r"""The LSTM's fast path: the forward loop and backpropagation through time by hand, in plain
+numpy, joined into one autograd primitive, :func:`layer`, that :func:`rnncore.lstm.forward` calls.
+Gates as in :mod:`rnncore.lstm`: column blocks i, f, g, o of ``W_x: (D, 4H)``, ``W_h: (H, 4H)``,
+``b: (4H,)``.
+"""
+import numpy as onp                  # plain numpy inside the primitive: autograd does not trace it
+from autograd.extend import defvjp_argnums, primitive
+
+from ..checks import check_gradient
+
+
+def numpy_forward(W_x, W_h, b, xs, h0, c0):
+    r"""The forward loop in plain numpy, writing in place. Returns hs, cs, tanh_cs (T, B, H), gates.
+
+    ``gates: (T, B, 4H)`` holds the activations [i, f, g, o] of every step, for the backward pass.
+    The input term x_t W_x + b is computed for all steps with one matmul before the loop. One
+    tanh serves all four gates: σ(z) = (1 + tanh(z/2)) / 2, so the sigmoid gates' columns of W_x,
+    W_h and b are halved once (``s``), and after the tanh ``a * s + (1 - s)`` turns those columns
+    into σ(z) and leaves g = tanh(z_g) as it is (s and 1 - s are tiled to (B, 4H) once: numpy's
+    same-shape operations are faster than broadcasting ones).
+    """
+    T, B, D = xs.shape
+    H = h0.shape[-1]
+    s = onp.full(4 * H, 0.5, dtype=xs.dtype)
+    s[2 * H:3 * H] = 1                               # halve i, f, o; keep g
+    gates = xs.reshape(T * B, D) @ (W_x * s)         # (T*B, 4H): (x_t W_x) s for every step
+    gates += b * s
+    gates = gates.reshape(T, B, 4 * H)
+    W_hs = W_h * s
+    scale, shift = onp.tile(s, (B, 1)), onp.tile(1 - s, (B, 1))        # (B, 4H)
+    hs, cs, tanh_cs = (onp.empty((T, B, H), dtype=xs.dtype) for _ in range(3))
+    h, c = h0, c0
+    for t in range(T):
+        a = gates[t]                                 # (B, 4H)
+        a += h @ W_hs                                # z_t s
+        onp.tanh(a, out=a)
+        a *= scale
+        a += shift                                   # [i, f, g, o]
+        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        c = onp.multiply(f, c, out=cs[t])
+        c += i * g                                   # c_t = f ⊙ c_{t-1} + i ⊙ g
+        h = onp.multiply(o, onp.tanh(c, out=tanh_cs[t]), out=hs[t])   # h_t = o ⊙ tanh(c_t)
+    return hs, cs, tanh_cs, gates
+
+
+def _local_derivatives(gates, c_prev, tanh_c, out, dc_dh):
+    """For a block of steps, every factor of the backward pass that does not involve dh or dc:
+
+    out (..., 4H) <- [g ⊙ i(1-i), c_prev ⊙ f(1-f), i ⊙ (1-g²), tanh(c) ⊙ o(1-o)],
+    dc_dh (..., H) <- o ⊙ (1 - tanh²(c)).
+    a(1 - a) is computed for all four blocks at once (one contiguous array), then the g block is
+    replaced by 1 - g² and each block multiplied by its other factor.
+    """
+    H = tanh_c.shape[-1]
+    i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
+    onp.multiply(gates, 1 - gates, out=out)                             # σ'(z) = a(1 - a)
+    onp.multiply(g, g, out=out[..., 2 * H:3 * H])
+    onp.subtract(1, out[..., 2 * H:3 * H], out=out[..., 2 * H:3 * H])   # tanh'(z_g) = 1 - g²
+    for k, other in enumerate([g, c_prev, i, tanh_c]):
+        out[..., k * H:(k + 1) * H] *= other
+    onp.multiply(tanh_c, tanh_c, out=dc_dh)
+    onp.subtract(1, dc_dh, out=dc_dh)
+    dc_dh *= o
+
+
+def numpy_backward(W_x, W_h, xs, h0, c0, hs, cs, tanh_cs, gates, dhs, dc_T, need_dxs=True):
+    r"""Backpropagation through time for :func:`numpy_forward`.
+
+    dhs: (T, B, H), the gradient of the loss with respect to each h_t from outside the layer;
+    dc_T: (B, H), with respect to c_T. Going back from t = T, with dh_t = dhs_t + dz_{t+1} W_h^T
+    and dc_t the gradient reaching c_t from c_{t+1} (through f_{t+1}) and from h_t:
+
+        dc_t  = dc_{t+1} ⊙ f_{t+1} + dh_t ⊙ o_t ⊙ (1 - tanh²(c_t))
+        dz_i  = dc_t ⊙ g_t ⊙ i_t(1 - i_t)          dz_f = dc_t ⊙ c_{t-1} ⊙ f_t(1 - f_t)
+        dz_g  = dc_t ⊙ i_t ⊙ (1 - g_t²)            dz_o = dh_t ⊙ tanh(c_t) ⊙ o_t(1 - o_t)
+        dW_x = sum_t x_t^T dz_t,  dW_h = sum_t h_{t-1}^T dz_t,  db = sum_{t, batch} dz_t
+        dx_t = dz_t W_x^T,  dh_0 = dz_1 W_h^T,  dc_0 = dc_1 ⊙ f_1
+
+    The factors after dc_t and dh_t depend on the forward pass only (:func:`_local_derivatives`):
+    they are computed for a block of steps at a time, just before the loop reaches them (blocks of
+    ~64K numbers stay in cache), and the loop multiplies dc_t and dh_t into them, in place.
+    Returns (dW_x, dW_h, db, dxs, dh_0, dc_0) (dxs None unless need_dxs). Raises ValueError,
+    naming the time step, if the gradient becomes NaN or inf.
+    """
+    T, B, D = xs.shape
+    H = hs.shape[-1]
+    c_prev = onp.concatenate([c0[None], cs[:-1]])                     # c_0 .. c_{T-1}
+    dzs = onp.empty_like(gates)                      # (T, B, 4H), local derivatives, then dz_t
+    by_gate = dzs.reshape(T, B, 4, H)                # the same numbers, one block per gate
+    dc_dh = onp.empty_like(hs)                       # (T, B, H)
+    dh_next = onp.zeros_like(h0)                     # nothing comes after step T
+    dc = onp.array(dc_T, dtype=hs.dtype)             # our own copy, updated in place
+    W_hT = onp.ascontiguousarray(W_h.T)              # a contiguous copy: faster matmuls than .T
+    block = max(1, 2 ** 16 // gates[0].size)         # steps per block
+    for stop in range(T, 0, -block):
+        steps = slice(max(stop - block, 0), stop)
+        _local_derivatives(gates[steps], c_prev[steps], tanh_cs[steps], dzs[steps], dc_dh[steps])
+        for t in range(steps.stop - 1, steps.start - 1, -1):
+            dh = dhs[t] + dh_next                    # dh_t, (B, H)
+            dc += dh * dc_dh[t]                      # dc_t
+            by_gate[t, :, :3] *= dc[:, None]         # dz_i, dz_f, dz_g
+            by_gate[t, :, 3] *= dh                   # dz_o
+            dc *= gates[t, :, H:2 * H]               # the gradient sent back to c_{t-1} (⊙ f_t)
+            dh_next = dzs[t] @ W_hT                  # ... and to h_{t-1}
+    dz = dzs.reshape(T * B, 4 * H)
+    h_prev = onp.concatenate([h0[None], hs[:-1]]).reshape(T * B, H)   # h_0 .. h_{T-1}
+    grads = (xs.reshape(T * B, D).T @ dz,            # dW_x (D, 4H)
+             h_prev.T @ dz,                          # dW_h (H, 4H)
+             dz.sum(axis=0),                         # db (4H,)
+             (dz @ W_x.T).reshape(T, B, D) if need_dxs else None,
+             dh_next, dc)                            # dh_0, dc_0 (B, H)
+    check_gradient("LSTM layer", dhs, dzs, (grads[1], grads[2], dh_next, dc))
+    return grads
+
+
+@primitive
+def layer(W_x, W_h, b, xs, h0, c0, saved):
+    """hs and c_T; ``saved`` (an empty dict) keeps the activations for the backward pass, as
+    PyTorch's ctx.save_for_backward does: autograd hands the same arguments to _vjp."""
+    hs, cs, tanh_cs, gates = numpy_forward(W_x, W_h, b, xs, h0, c0)
+    saved.update(cs=cs, tanh_cs=tanh_cs, gates=gates)
+    return hs, cs[-1]
+
+
+def _vjp(argnums, outputs, args, kwargs):
+    """autograd's hook: a function (dhs, dc_T) -> the gradients of the arguments asked for."""
+    W_x, W_h, b, xs, h0, c0, saved = args
+    hs = outputs[0]
+
+    def vjp(g):
+        dhs, dc_T = (onp.asarray(a, dtype=hs.dtype) for a in g)
+        grads = numpy_backward(W_x, W_h, xs, h0, c0, hs, saved["cs"], saved["tanh_cs"],
+                               saved["gates"], dhs, dc_T, need_dxs=3 in argnums)
+        return tuple(grads[i] for i in argnums)
+    return vjp
+
+
+defvjp_argnums(layer, _vjp)
