@@ -222,7 +222,7 @@ def engine_results(courses):
     """assignment -> student -> grader.engine.Result, for every submission: graded as nbgrader's
     SandboxedGrading grades it (read from the submitted file's bytes, the course's per-student
     seed), and, for a wrong answer, its own question regraded with REGRADES other students'
-    seeds in the same run (result.regrades)."""
+    seeds in the same run, and with its own seed again (result.regrades)."""
     try:
         sandboxes.check()
         unsafe = False
@@ -238,8 +238,10 @@ def engine_results(courses):
         wrong = {f"wrong-{w.cell}-{w.name}": grading_cell(w.cell) for w in WRONG[assignment]}
         for student, (_, codes) in submissions(assignment).items():
             data = nbformat.writes(release if codes is None else filled(release, codes)).encode()
+            # (its own seed again first: a regrade of the same file must give the same grade)
+            again = [spec.seed(name, student)] + others
             jobs.append((assignment, student, notebook, spec, data,
-                         others if student in wrong else (), {wrong.get(student)}))
+                         again if student in wrong else (), {wrong.get(student)}))
     boxes = [sandboxes.Sandbox(2 + k, unsafe=unsafe) for k in range(ENGINE_WORKERS)]
     free = list(boxes)
 
@@ -433,7 +435,7 @@ def test_wrong_answer_gets_the_same_grade_whatever_the_hidden_inputs(engine_resu
     result = engine_results[assignment][student]
     own = grading_cell(cell)
     grades = [result.scores[own][0]] + [regrade[own] for regrade in result.regrades.values()]
-    assert len(grades) == REGRADES + 1
+    assert len(grades) == REGRADES + 2      # graded, regraded with its seed and 20 others
     full = sum(g == result.scores[own][1] for g in grades)
     assert len(set(grades)) == 1, (
         f"{assignment}: {student} ({submissions(assignment)[student][0]}) scores full marks on "
@@ -572,6 +574,26 @@ def secret_fragments(assignment, kinds=(SOLUTION_MARKERS, HIDDEN_MARKERS)):
     return fragments
 
 
+def grading_fragments(assignment):
+    """Pairs of consecutive code lines of solutions/<a>/grading.py (the hidden questions) that
+    are not both found in the library or the notebook's visible part."""
+    _, public = secret_regions(assignment)
+    public |= {line for path in (ROOT / "rnncore").glob("*.py")
+               for line in significant(path.read_text().split("\n"))}
+    lines = code_lines((ROOT / "solutions" / assignment / "grading.py").read_text().split("\n"))
+    return {pair for pair in zip(lines, lines[1:]) if not set(pair) <= public}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_hidden_checks_have_one_source(assignment):
+    """grading.py is the one source of the hidden checks: no hidden-test block in the notebook
+    restates it (nothing runs them; an author would edit them in vain)."""
+    blocks = [nbgrader_meta(c).get("grade_id") for c in read(source_path(assignment)).cells
+              if any(marker in c.source for marker in HIDDEN_MARKERS)]
+    assert not blocks, (f"solutions/{assignment}: the cells {blocks} hold ### BEGIN HIDDEN TESTS "
+                        f"blocks; hidden checks belong in grading.py (issue 12)")
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_has_no_solution_code_and_no_hidden_tests(assignment):
     release = read(release_path(assignment))
@@ -646,7 +668,7 @@ def feedback(courses, nbgrader_scores):
 def test_feedback_shows_visible_messages_but_no_hidden_test_code(feedback, assignment):
     """Students read the failing visible tests' messages; the hidden tests' code never shows, not
     even through a traceback (nbgrader_config.py: ClearHiddenTests, minimal tracebacks)."""
-    hidden = secret_fragments(assignment, kinds=(HIDDEN_MARKERS,))
+    hidden = secret_fragments(assignment, kinds=(HIDDEN_MARKERS,)) | grading_fragments(assignment)
     assert hidden, f"{assignment}: found no hidden-test code in the source"
     leaks, hints = [], 0
     for student in through_nbgrader(assignment):
