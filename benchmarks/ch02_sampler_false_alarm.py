@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from rnncore import data, datasets, generate, losses, model, optim, train
+from rnncore import data, datasets, generate, losses, model, numerics, optim, train
 
 corpus = datasets.load_corpus()
 vocab = data.Vocab.from_text(corpus)
@@ -37,7 +37,7 @@ params, _ = train.train(model.loss, params, epoch, optim.adam(1e-2), steps=576, 
                         rng=rng, progress=False)
 context = vocab.encode("The value of the ")[:, None]
 y_next = model.forward(params, data.one_hot(context, V))[0][-1]      # (1, V)
-p = losses.softmax(y_next)[0]
+p = numerics.softmax(y_next)[0]
 
 n, seeds = 20_000, range(100, 1100)
 common = n * p >= 20

@@ -23,7 +23,7 @@ speak of (0/0): :func:`masked_softmax` raises ValueError for it rather than retu
 """
 import autograd.numpy as np
 
-from .losses import softmax
+from .numerics import softmax, uniform_init
 from .shapes import check_shapes
 
 
@@ -88,12 +88,9 @@ def dot_attention(query, keys, values, mask=None, scale=False):
 
 def additive_init(query_size, key_size, attn_size, rng, dtype=np.float64):
     """W_q: (H_q, A), W_k: (H_k, A), v: (A,), each U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
-    def uniform(fan_in, shape):
-        k = 1.0 / np.sqrt(fan_in)
-        return rng.uniform(-k, k, shape).astype(dtype)
-    return {"W_q": uniform(query_size, (query_size, attn_size)),    # (H_q, A)
-            "W_k": uniform(key_size, (key_size, attn_size)),        # (H_k, A)
-            "v": uniform(attn_size, (attn_size,))}                  # (A,)
+    return {"W_q": uniform_init(rng, query_size, (query_size, attn_size), dtype),   # (H_q, A)
+            "W_k": uniform_init(rng, key_size, (key_size, attn_size), dtype),       # (H_k, A)
+            "v": uniform_init(rng, attn_size, (attn_size,), dtype)}                 # (A,)
 
 
 def additive_scores(params, query, keys):

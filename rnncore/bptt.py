@@ -16,7 +16,7 @@ The parameters are shared by all steps, so their gradients are *sums over time*.
 """
 import numpy as np
 
-from . import losses, model, rnn
+from . import losses, model, numerics, rnn
 from .shapes import check_shapes
 
 
@@ -94,7 +94,7 @@ def loss_and_grads(params, xs, targets, state=None, nonlinearity="tanh", truncat
     loss = losses.softmax_cross_entropy(logits, targets)
     # Softmax cross-entropy averaged over T*B positions: dL/dlogits = (p - onehot) / (T*B).
     V = logits.shape[-1]
-    dlogits = (losses.softmax(logits) - (targets[..., None] == np.arange(V))) / targets.size
+    dlogits = (numerics.softmax(logits) - (targets[..., None] == np.arange(V))) / targets.size
     H = hs.shape[-1]
     grads = {"W_y": hs.reshape(-1, H).T @ dlogits.reshape(-1, V),         # (H, V)
              "b_y": dlogits.sum(axis=(0, 1))}                             # (V,)

@@ -23,7 +23,7 @@ Plain numpy (``import numpy as np``): nothing here is differentiated.
 """
 import numpy as np
 
-from . import data, losses, output, rnn
+from . import data, losses, numerics, output, rnn
 from .shapes import check_ids, check_shapes
 
 
@@ -50,7 +50,7 @@ def sample(logits, temperature, rng):
         raise ValueError(f"temperature must be >= 0 (0 = argmax), got {temperature}")
     if temperature == 0:
         return np.argmax(logits, axis=-1)
-    p = losses.softmax(logits / temperature)                 # (..., V)
+    p = numerics.softmax(logits / temperature)               # (..., V)
     cdf = np.cumsum(p, axis=-1)                              # (..., V): P_1 .. P_V
     cdf /= cdf[..., -1:]                                     # P_V = 1 exactly, despite rounding
     u = rng.random(p.shape[:-1] + (1,))                      # (..., 1), in [0, 1)

@@ -3,22 +3,8 @@ and two numbers to report: perplexity and accuracy."""
 import autograd.numpy as np
 from autograd.tracer import getval
 
+from .numerics import log_softmax
 from .shapes import check_ids, check_shapes
-
-
-def log_softmax(logits, axis=-1):
-    """log softmax(z) = z - log sum exp z, computed without overflow.
-
-    Subtracting the (constant) maximum m first keeps exp from overflowing:
-    log sum exp z = m + log sum exp (z - m).
-    """
-    m = getval(np.max(logits, axis=axis, keepdims=True))
-    return logits - m - np.log(np.sum(np.exp(logits - m), axis=axis, keepdims=True))
-
-
-def softmax(logits, axis=-1):
-    """softmax(z)_v = exp(z_v) / sum_u exp(z_u), the probabilities the logits stand for."""
-    return np.exp(log_softmax(logits, axis=axis))
 
 
 def softmax_cross_entropy(logits, targets, mask=None):

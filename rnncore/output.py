@@ -5,14 +5,14 @@ It returns the *logits* (the pre-activation); g is applied by the loss, e.g. the
 """
 import autograd.numpy as np
 
+from .numerics import uniform_init
 from .shapes import check_shapes
 
 
 def init(hidden_size, output_size, rng, dtype=np.float64):
     """W_y ~ U(-1/sqrt(H), 1/sqrt(H)), as PyTorch's nn.Linear; zero bias."""
-    k = 1.0 / np.sqrt(hidden_size)
     return {
-        "W_y": rng.uniform(-k, k, (hidden_size, output_size)).astype(dtype),  # (H, V)
+        "W_y": uniform_init(rng, hidden_size, (hidden_size, output_size), dtype),  # (H, V)
         "b_y": np.zeros(output_size, dtype=dtype),                            # (V,)
     }
 

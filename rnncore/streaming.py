@@ -36,7 +36,7 @@ import timeit
 import numpy as np
 
 from . import gru, linear_attention, lstm, transformer
-from .losses import softmax
+from .numerics import softmax
 from .shapes import check_shapes
 
 MODELS = ("rnn", "gru", "lstm", "attention", "block", "linear")

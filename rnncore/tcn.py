@@ -19,13 +19,14 @@ A residual block (Bai et al.'s Figure 1, without weight normalisation and dropou
 """
 import autograd.numpy as np
 
+from .numerics import uniform_init
 from .shapes import check_shapes
 
 
 def causal_conv_init(in_channels, out_channels, kernel_size, rng, dtype=np.float64):
     """W ~ U(-1/sqrt(k C_in), 1/sqrt(k C_in)) as PyTorch's Conv1d; zero bias."""
-    k = 1.0 / np.sqrt(kernel_size * in_channels)
-    return {"W": rng.uniform(-k, k, (kernel_size, in_channels, out_channels)).astype(dtype),
+    return {"W": uniform_init(rng, kernel_size * in_channels,
+                              (kernel_size, in_channels, out_channels), dtype),
             "b": np.zeros(out_channels, dtype=dtype)}
 
 
@@ -54,8 +55,7 @@ def block_init(in_channels, out_channels, kernel_size, rng, dtype=np.float64):
     params = {"conv1": causal_conv_init(in_channels, out_channels, kernel_size, rng, dtype),
               "conv2": causal_conv_init(out_channels, out_channels, kernel_size, rng, dtype)}
     if in_channels != out_channels:
-        k = 1.0 / np.sqrt(in_channels)
-        params["W_p"] = rng.uniform(-k, k, (in_channels, out_channels)).astype(dtype)
+        params["W_p"] = uniform_init(rng, in_channels, (in_channels, out_channels), dtype)
     return params
 
 

@@ -23,12 +23,8 @@ blocks is usually followed by one final :func:`layer_norm`.
 import autograd.numpy as np
 
 from .attention import masked_softmax
+from .numerics import uniform_init
 from .shapes import check_shapes
-
-
-def _uniform(rng, fan_in, shape, dtype):
-    k = 1.0 / np.sqrt(fan_in)
-    return rng.uniform(-k, k, shape).astype(dtype)
 
 
 def _require(params, keys, what):
@@ -78,7 +74,7 @@ def sinusoidal_positional_encoding(T, d):
 
 def multihead_init(d_model, rng, dtype=np.float64):
     """W_q, W_k, W_v, W_o: (d, d) each. The number of heads is chosen at forward time."""
-    return {name: _uniform(rng, d_model, (d_model, d_model), dtype)
+    return {name: uniform_init(rng, d_model, (d_model, d_model), dtype)
             for name in ("W_q", "W_k", "W_v", "W_o")}
 
 
@@ -127,9 +123,9 @@ def layer_norm(params, x, eps=1e-5):
 
 
 def mlp_init(d_model, d_ff, rng, dtype=np.float64):
-    return {"W_1": _uniform(rng, d_model, (d_model, d_ff), dtype),   # (d, d_ff)
+    return {"W_1": uniform_init(rng, d_model, (d_model, d_ff), dtype),   # (d, d_ff)
             "b_1": np.zeros(d_ff, dtype=dtype),
-            "W_2": _uniform(rng, d_ff, (d_ff, d_model), dtype),      # (d_ff, d)
+            "W_2": uniform_init(rng, d_ff, (d_ff, d_model), dtype),      # (d_ff, d)
             "b_2": np.zeros(d_model, dtype=dtype)}
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnncore import gradcheck, gru, losses, lstm, output, rnn
+from rnncore import gradcheck, gru, losses, lstm, numerics, output, rnn
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 KINDS = ["rnn_tanh", "rnn_relu", "lstm", "gru"]
@@ -168,6 +168,37 @@ def test_init_draws_as_pytorch_does():
         assert all(np.abs(v).max() <= 0.25 for v in params.values())          # 1/sqrt(16)
         assert np.abs(params["W_h"]).max() > 0.2                               # spans the range
 
+
+
+def test_public_validation_and_initial_state_are_apart():
+    for kind in ["rnn_tanh", "lstm", "gru"]:
+        cell, args, _ = make(kind, dtype=np.float32)
+        module, xs = cell.module, args["xs"]
+        assert module.check_inputs(args["params"], xs) is None           # validates, returns nothing
+        zeros = module.initial_state(args["params"], xs)
+        for h in (zeros if kind == "lstm" else (zeros,)):
+            assert h.shape == (2, 4) and h.dtype == np.float32 and not h.any()
+        given = (args["state"]["h0"], args["state"]["c0"]) if kind == "lstm" else args["state"]["h0"]
+        got = module.initial_state(args["params"], xs, given)              # the given state itself
+        assert (got[0] is given[0] and got[1] is given[1]) if kind == "lstm" else got is given
+        with pytest.raises(ValueError, match=r"xs has shape"):
+            module.check_inputs(args["params"], xs[0])
+
+
+def test_numerics_are_the_textbook_functions_without_overflow():
+    z = np.array([-1000.0, -30.0, -1.0, 0.0, 2.0, 30.0, 1000.0])
+    with np.errstate(over="ignore"):
+        textbook = 1 / (1 + np.exp(-z))
+    np.testing.assert_allclose(numerics.sigmoid(z), textbook, rtol=1e-12, atol=1e-15)   # 1 + tanh
+    logits = np.array([[1000.0, 999.0, -1000.0], [0.0, np.log(3.0), -np.inf]])
+    p = numerics.softmax(logits)
+    np.testing.assert_allclose(p.sum(axis=-1), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(p[1], [0.25, 0.75, 0.0], rtol=1e-14)
+    np.testing.assert_allclose(numerics.log_softmax(logits[:, :2]), np.log(p[:, :2]), rtol=1e-12)
+    np.testing.assert_allclose(numerics.softmax(logits.T, axis=0), p.T, rtol=1e-14)
+    drawn = numerics.uniform_init(np.random.default_rng(9), 16, (3, 5), np.float32)
+    expected = np.random.default_rng(9).uniform(-0.25, 0.25, (3, 5)).astype(np.float32)
+    assert drawn.dtype == np.float32 and np.array_equal(drawn, expected)
 
 # --- the GRU of Cho et al. (2014) ------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 import pytest
 
-from rnncore import data, generate, gru, losses, lstm, model, output, rnn
+from rnncore import data, generate, gru, losses, lstm, model, numerics, output, rnn
 
 
 def frequencies(ids, V):
@@ -36,7 +36,7 @@ def test_sample_draws_from_the_softmax_at_the_temperature_row_by_row(temperature
     ids = generate.sample(logits, temperature, np.random.default_rng(0))
     assert ids.shape == (3 * n,) and ids.dtype.kind == "i"
     for r, row in enumerate(rows):
-        assert_frequencies(ids[r::3], losses.softmax(row / temperature),
+        assert_frequencies(ids[r::3], numerics.softmax(row / temperature),
                            f"row {r} at temperature {temperature}")
 
 
@@ -114,7 +114,7 @@ def test_the_first_generated_id_follows_the_models_distribution_after_the_prompt
     n = 20000
     first = generate.generate(params, np.repeat(prompt, n, axis=1), 1, 0.7,
                               np.random.default_rng(4))[0]        # (n,)
-    assert_frequencies(first, losses.softmax(logits[-1, 0] / 0.7), "first generated id")
+    assert_frequencies(first, numerics.softmax(logits[-1, 0] / 0.7), "first generated id")
 
 
 @pytest.mark.parametrize("layer", [lstm, gru])

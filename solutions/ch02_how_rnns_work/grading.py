@@ -13,11 +13,11 @@ from grader.checks import expect, expect_call, expect_close, question
 from rnncore import output, rnn
 
 TOL = dict(rtol=1e-4, atol=1e-5)
-LIBRARY_CE = ("rnncore.losses:softmax_cross_entropy", "rnncore.losses:log_softmax",
-              "rnncore.losses:softmax")
+LIBRARY_CE = ("rnncore.losses:softmax_cross_entropy", "rnncore.numerics:log_softmax",
+              "rnncore.numerics:softmax")
 LIBRARY_PERPLEXITY = ("rnncore.losses:perplexity",)
-LIBRARY_SAMPLE = ("rnncore.generate:sample", "rnncore.losses:softmax",
-                  "rnncore.losses:log_softmax")
+LIBRARY_SAMPLE = ("rnncore.generate:sample", "rnncore.numerics:softmax",
+                  "rnncore.numerics:log_softmax")
 
 
 # --- sequence_cross_entropy ----------------------------------------------------------------------

@@ -47,7 +47,7 @@ LIBRARY_BIDIRECTIONAL = ("rnncore.wrappers:bidirectional_forward",)
 LIBRARY_ATTENTION = _present("rnncore.attention:dot_attention", "rnncore.attention:dot_scores",
                              "rnncore.attention:masked_softmax", "rnncore.attention:_context",
                              "rnncore.transformer:scaled_dot_product_attention",
-                             "rnncore.losses:softmax", "rnncore.losses:log_softmax")
+                             "rnncore.numerics:softmax", "rnncore.numerics:log_softmax")
 
 # Shapes of the hidden calls: none is a visible test's (B, D, H) = (3, 4, 5) or (2, 3, 2).
 SHAPES = [(2, 5, 3), (4, 1, 6), (3, 5, 5), (1, 3, 2), (2, 3, 1), (5, 2, 4)]

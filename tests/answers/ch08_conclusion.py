@@ -81,7 +81,8 @@ WRONG = [
     Wrong("capstone", "probabilities", "predict returns the softmax probabilities of the four "
           "classes, (B, 4), instead of one class per sequence",
           _gru_capstone(readout="logits = output.forward(params[\"output\"], hs[-1])\n"
-                                "    return losses.softmax(logits)")),
+                                "    from rnncore.numerics import softmax\n"
+                                "    return softmax(logits)")),
     Wrong("capstone", "ignores_rng", "the solution's GRU, but fit makes a fresh, unseeded "
           "generator instead of using the rng it is given: its parameters (and possibly its "
           "score) change from one grading to the next",
