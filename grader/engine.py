@@ -269,6 +269,7 @@ class Result:
     outcomes: dict = field(default_factory=dict)    # cell index in the notebook -> outcome
     notes: list = field(default_factory=list)       # about the submission as a whole
     regrades: dict = field(default_factory=dict)    # other seed -> {grade_id: points}
+    regrade_seconds: float = 0.0
     seconds: float = 0.0
     runs: int = 0
 
@@ -315,12 +316,14 @@ def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), 
                 result.messages[grade_id] = message
             result.scores[grade_id] = (0.0 if message is not None else points[grade_id],
                                        points[grade_id])
+        regrading = time.monotonic()
         for other in regrade:
             result.regrades[other] = {
                 grade_id: 0.0 if _ask(check, students[grade_id], ref,
                                       np.random.default_rng([other, n])) else points[grade_id]
                 for n, (grade_id, check) in enumerate(questions.items())
                 if regrade_only is None or grade_id in regrade_only}
+        result.regrade_seconds = time.monotonic() - regrading
         session.ensure()                              # every cell has run once, for feedback
     finally:
         session.close()

@@ -274,7 +274,7 @@ def main():
                                                if isinstance(found, types.FunctionType) else found)
                         args, kwargs = request.get("args", []), request.get("kwargs", {})
                         with without(*request.get("forbid", []),
-                                     why="while this question is graded"):
+                                     why="while this question is graded", missing_ok=True):
                             value = function(*args, **kwargs)
                         if request.get("arguments_after"):   # what the call did to its arguments
                             # (a library function passed as an argument cannot travel back)

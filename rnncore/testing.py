@@ -267,15 +267,21 @@ def copy_function(function):
 
 
 @contextlib.contextmanager
-def without(*targets, why="in this test"):
+def without(*targets, why="in this test", missing_ok=False):
     """Inside the block, each target ("rnncore.rnn:step", or the function itself) raises
     LibraryUnavailable("rnncore.rnn.step is not available <why>: write this one yourself")
     when called, under any name it was imported as (its code is swapped, then restored; an
-    autograd primitive's .fun and a wrapper's __wrapped__ too)."""
+    autograd primitive's .fun and a wrapper's __wrapped__ too). missing_ok: a target that this
+    installation does not have is skipped (nothing can call it) instead of raising."""
     swapped = []
     try:
         for target in targets:
-            function, label = resolve(target)
+            try:
+                function, label = resolve(target)
+            except (ImportError, AttributeError):
+                if missing_ok:
+                    continue
+                raise
             if not isinstance(function, types.FunctionType):
                 raise TypeError(f"without() hides Python functions; {label} is "
                                 f"{type(function).__name__}")

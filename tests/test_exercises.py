@@ -266,6 +266,10 @@ def engine_results(courses):
     finally:
         for box in boxes:
             box.close()
+    for assignment, by_student in results.items():      # (shown with pytest -s)
+        print(f"engine: {assignment}: {len(by_student)} submissions graded in "
+              f"{sum(r.seconds for r in by_student.values()):.0f} s of sandbox time, of which "
+              f"regrading {sum(r.regrade_seconds for r in by_student.values()):.0f} s")
     return results
 
 

@@ -205,6 +205,15 @@ def test_without_hides_a_function_under_every_name_and_restores_it():
     assert np.allclose(rnn.forward(p, x[None], h)[0][0], before, rtol=1e-12, atol=1e-12)
 
 
+def test_without_refuses_or_skips_a_name_the_library_does_not_have():
+    with pytest.raises(AttributeError):
+        with without("rnncore.rnn:no_such_function"):
+            pass
+    with without("rnncore.rnn:no_such_function", STEP, missing_ok=True):
+        with pytest.raises(LibraryUnavailable):
+            rnn.step({}, None, None)
+
+
 def test_assert_unchanged_names_the_argument_written_into():
     def step(params, x, h_prev):
         return np.tanh(h_prev @ params["W_h"] + x @ params["W_x"], out=h_prev)
