@@ -19,9 +19,10 @@ Modules, one idea each:
 - :mod:`rnncore.model`     RNN -> output -> loss as one function autograd can differentiate
 - :mod:`rnncore.bptt`      backpropagation through time, by hand
 - :mod:`rnncore.gradcheck` finite differences and gradient comparison that says where
-- :mod:`rnncore.shapes`, :mod:`rnncore.checks`  shape, dtype and finiteness checks with errors a
-                           student can act on
+- :mod:`rnncore.validation`  shape, dtype, class-index and finiteness checks with errors a
+                           student can act on; the one helper that finds the first NaN or inf
 - :mod:`rnncore.testing`   assertions for exercises that name the quantity and the place
+- :mod:`rnncore.trees`     parameter trees (nested dicts of arrays): tree_map, leaves
 - :mod:`rnncore.optim`     SGD, momentum, Adagrad and Adam as pure (init, update) pairs; clipping
 - :mod:`rnncore.train`     the training loop (progress bar, history); truncated BPTT in windows
 - :mod:`rnncore.data`      character vocabulary, language-model batches, windows, splits, scaling
@@ -53,8 +54,8 @@ vectors times weights (``h @ W_h``), so each weight is the transpose of the book
 """
 __version__ = "0.1.0"
 
-from . import (attention, audio, bptt, checks, data, datasets, dates,  # noqa: E402,F401
+from . import (attention, audio, bptt, data, datasets, dates,  # noqa: E402,F401
                dynamics, forecast, gates, generate, gradcheck, gru, losses, lstm, model, optim,
-               output, readout, rnn, seq2seq, sequence_models, shapes, streaming, tasks, tcn,
-               testing, train, transformer, video, wrappers)
+               output, readout, rnn, seq2seq, sequence_models, streaming, tasks, tcn,
+               testing, train, transformer, trees, validation, video, wrappers)
 from . import linear_attention, rotary  # noqa: E402,F401

@@ -24,7 +24,7 @@ speak of (0/0): :func:`masked_softmax` raises ValueError for it rather than retu
 import autograd.numpy as np
 
 from .numerics import softmax, uniform_init
-from .shapes import check_shapes
+from .validation import check_shapes
 
 
 def masked_softmax(scores, mask=None, axis=0):

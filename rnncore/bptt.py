@@ -17,7 +17,7 @@ The parameters are shared by all steps, so their gradients are *sums over time*.
 import numpy as np
 
 from . import losses, model, numerics, rnn
-from .shapes import check_shapes
+from .validation import check_shapes
 
 
 def slope(h, nonlinearity="tanh"):

@@ -5,7 +5,7 @@ Plain numpy: data preparation is never differentiated.
 """
 import numpy as np
 
-from .shapes import check_ids
+from .validation import check_ids
 
 
 # --- characters ---------------------------------------------------------------------------------

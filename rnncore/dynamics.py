@@ -23,7 +23,7 @@ import numpy as np
 from autograd.tracer import getval
 
 from . import optim, rnn, train
-from .shapes import check_shapes
+from .validation import check_shapes
 
 # gamma = max_z |f'(z)|: tanh' = 1 - tanh^2 <= 1 (at z = 0), ReLU' is 0 or 1, sigmoid' <= 1/4.
 DERIVATIVE_BOUND = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}

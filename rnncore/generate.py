@@ -24,7 +24,7 @@ Plain numpy (``import numpy as np``): nothing here is differentiated.
 import numpy as np
 
 from . import data, losses, numerics, output, rnn
-from .shapes import check_ids, check_shapes
+from .validation import check_ids, check_shapes
 
 
 # --- sampling ------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ import autograd.numpy as np
 import numpy as onp
 from autograd.tracer import getval
 
-from .checks import check_dtypes, check_finite, check_layer, check_state_dict, values
+from .validation import check_dtypes, check_finite, check_layer, check_state_dict, values
 from .fastpath import gru as fastpath
 from .numerics import sigmoid, uniform_init
 

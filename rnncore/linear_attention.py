@@ -29,7 +29,7 @@ every chapter. The state is a dict {"S": (B, d_k, d_v), "z": (B, d_k)}.
 """
 import autograd.numpy as np
 
-from .shapes import check_shapes
+from .validation import check_shapes
 
 
 def elu_plus_one(x):

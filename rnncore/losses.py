@@ -4,7 +4,7 @@ import autograd.numpy as np
 from autograd.tracer import getval
 
 from .numerics import log_softmax
-from .shapes import check_ids, check_shapes
+from .validation import check_ids, check_shapes
 
 
 def softmax_cross_entropy(logits, targets, mask=None):

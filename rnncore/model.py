@@ -12,7 +12,7 @@ import autograd.numpy as np
 from autograd.tracer import getval
 
 from . import losses, output, rnn
-from .checks import values
+from .validation import values
 
 
 def init(input_size, hidden_size, output_size, rng, dtype=np.float64):

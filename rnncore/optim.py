@@ -28,38 +28,10 @@ from collections import namedtuple
 
 import numpy as np
 
+from .trees import leaves, tree_map
+from .validation import check_finite_gradients
+
 Optimizer = namedtuple("Optimizer", ["init", "update"])
-
-
-# --- parameter trees: nested dicts of arrays ----------------------------------------------------
-
-def tree_map(f, tree, *rest):
-    """f applied to the arrays of one or more nested dicts with the same keys; a new nested dict."""
-    if not isinstance(tree, dict):
-        return f(tree, *rest)
-    for other in rest:
-        if set(other) != set(tree):
-            raise ValueError(f"the dicts have different keys: {sorted(tree)} and {sorted(other)}")
-    return {k: tree_map(f, tree[k], *(other[k] for other in rest)) for k in tree}
-
-
-def leaves(tree, prefix=""):
-    """The (name, array) pairs of a nested dict; nested names are joined by '/' ("encoder/W_h")."""
-    if not isinstance(tree, dict):
-        return [(prefix, tree)]
-    return [pair for k, v in tree.items() for pair in leaves(v, f"{prefix}/{k}" if prefix else k)]
-
-
-def check_finite(grads):
-    """Raise ValueError naming the first parameter whose gradient holds a NaN or an infinity."""
-    for name, g in leaves(grads):
-        finite = np.isfinite(g)
-        if not np.all(finite):
-            index = tuple(int(i) for i in np.argwhere(~finite)[0])
-            raise ValueError(
-                f"the gradient of {name} is not finite: {np.asarray(g)[index]} at index {index} "
-                f"({int(np.size(g) - np.sum(finite))} of {np.size(g)} entries). The loss or a "
-                f"gradient overflowed: try a smaller learning rate or gradient clipping")
 
 
 def _rate(lr, t):
@@ -74,7 +46,7 @@ def sgd(lr):
         return {"t": 0}
 
     def update(params, grads, state):
-        check_finite(grads)
+        check_finite_gradients(grads)
         t = state["t"] + 1
         eta = _rate(lr, t)
         return tree_map(lambda theta, g: theta - eta * g, params, grads), {"t": t}
@@ -93,7 +65,7 @@ def momentum(lr, mu=0.9, nesterov=False):
         return {"t": 0, "v": tree_map(np.zeros_like, params)}
 
     def update(params, grads, state):
-        check_finite(grads)
+        check_finite_gradients(grads)
         t = state["t"] + 1
         eta = _rate(lr, t)
         v = tree_map(lambda v, g: mu * v + g, state["v"], grads)
@@ -113,7 +85,7 @@ def adagrad(lr, eps=1e-8):
         return {"t": 0, "G": tree_map(np.zeros_like, params)}
 
     def update(params, grads, state):
-        check_finite(grads)
+        check_finite_gradients(grads)
         t = state["t"] + 1
         eta = _rate(lr, t)
         G = tree_map(lambda G, g: G + g ** 2, state["G"], grads)
@@ -134,7 +106,7 @@ def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         return {"t": 0, "m": tree_map(np.zeros_like, params), "v": tree_map(np.zeros_like, params)}
 
     def update(params, grads, state):
-        check_finite(grads)
+        check_finite_gradients(grads)
         t = state["t"] + 1
         eta = _rate(lr, t)
         m = tree_map(lambda m, g: beta1 * m + (1 - beta1) * g, state["m"], grads)
@@ -163,7 +135,7 @@ def clip_by_global_norm(grads, max_norm):
     """
     if not max_norm > 0:
         raise ValueError(f"max_norm must be positive, got {max_norm}")
-    check_finite(grads)
+    check_finite_gradients(grads)
     norm = global_norm(grads)
     scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
     return tree_map(lambda g: g * scale if scale < 1.0 else g, grads), norm
@@ -177,5 +149,5 @@ def clip_elementwise(grads, max_value):
     """
     if not max_value > 0:
         raise ValueError(f"max_value must be positive, got {max_value}")
-    check_finite(grads)
+    check_finite_gradients(grads)
     return tree_map(lambda g: np.clip(g, -max_value, max_value), grads), global_norm(grads)

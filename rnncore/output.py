@@ -6,7 +6,7 @@ It returns the *logits* (the pre-activation); g is applied by the loss, e.g. the
 import autograd.numpy as np
 
 from .numerics import uniform_init
-from .shapes import check_shapes
+from .validation import check_shapes
 
 
 def init(hidden_size, output_size, rng, dtype=np.float64):

@@ -22,7 +22,7 @@ from types import ModuleType
 import autograd.numpy as np
 
 from . import gru, losses, output, wrappers
-from .shapes import check_shapes
+from .validation import check_shapes
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ Layout: time-major ``x: (T, B, d)``, d even; ``positions``: (T,) integers, defau
 """
 import autograd.numpy as np
 
-from .shapes import check_shapes
+from .validation import check_shapes
 
 
 def angles(positions, d, base=10000.0):

@@ -29,7 +29,7 @@ import autograd.numpy as np
 from autograd.tracer import getval
 
 from . import attention, losses, output, rnn, wrappers
-from .shapes import check_ids, check_shapes
+from .validation import check_ids, check_shapes
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ import numpy as onp
 import autograd.numpy as np
 from autograd import grad
 
-from . import gru, lstm, optim, rnn, tcn, transformer, wrappers
+from . import gru, lstm, rnn, tcn, transformer, trees, wrappers
 
 RECURRENT = {"rnn": rnn, "lstm": lstm, "gru": gru}
 KINDS = (*RECURRENT, "tcn", "transformer")
@@ -108,7 +108,7 @@ def forward(spec, params, xs):
 
 def count(params):
     """The number of parameters: the sizes of every array in the nested dict, summed."""
-    return int(sum(np.size(w) for _, w in optim.leaves(params)))
+    return int(sum(np.size(w) for _, w in trees.leaves(params)))
 
 
 def width_for_budget(spec, input_size, budget, output_size=0):

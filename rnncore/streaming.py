@@ -37,7 +37,7 @@ import numpy as np
 
 from . import gru, linear_attention, lstm, transformer
 from .numerics import softmax
-from .shapes import check_shapes
+from .validation import check_shapes
 
 MODELS = ("rnn", "gru", "lstm", "attention", "block", "linear")
 

@@ -20,7 +20,7 @@ A residual block (Bai et al.'s Figure 1, without weight normalisation and dropou
 import autograd.numpy as np
 
 from .numerics import uniform_init
-from .shapes import check_shapes
+from .validation import check_shapes
 
 
 def causal_conv_init(in_channels, out_channels, kernel_size, rng, dtype=np.float64):

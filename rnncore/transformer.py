@@ -24,7 +24,7 @@ import autograd.numpy as np
 
 from .attention import masked_softmax
 from .numerics import uniform_init
-from .shapes import check_shapes
+from .validation import check_shapes
 
 
 def _require(params, keys, what):

@@ -13,7 +13,7 @@ last step. Every wrapper takes ``mask=None``; pass it whenever the batch is padd
 """
 import autograd.numpy as np
 
-from .shapes import check_shapes
+from .validation import check_shapes
 
 
 def _map(f, *states):

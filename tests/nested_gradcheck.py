@@ -8,11 +8,11 @@ import autograd
 import numpy as np
 
 from rnncore import gradcheck
-from rnncore.optim import leaves
+from rnncore.trees import leaves
 
 
 def flatten(params):
-    """{"a": {"b": x}} -> {"a/b": x}, with the names rnncore.optim gives nested parameters."""
+    """{"a": {"b": x}} -> {"a/b": x}, with the names rnncore.trees.leaves gives nested parameters."""
     return dict(leaves(params))
 
 

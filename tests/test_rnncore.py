@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rnncore import bptt, datasets, gradcheck, losses, model, output, rnn, testing
-from rnncore.shapes import check_shapes
+from rnncore.validation import check_shapes
 
 
 def make(T=5, B=2, D=3, H=4, V=6, seed=0, dtype=np.float64):

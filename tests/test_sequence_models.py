@@ -4,7 +4,7 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
-from rnncore import gru, lstm, optim, rnn, sequence_models as sm, tcn, transformer, wrappers
+from rnncore import gru, lstm, rnn, sequence_models as sm, tcn, transformer, trees, wrappers
 
 SPECS = [sm.Spec("rnn", 5), sm.Spec("lstm", 5), sm.Spec("gru", 5, layers=2),
          sm.Spec("tcn", 4, layers=3, kernel_size=3), sm.Spec("transformer", 8, layers=2, heads=2),
@@ -90,7 +90,7 @@ def test_sequential_steps_and_path_length():
 def positive(tree):
     """|w| + 0.1 everywhere: every ReLU active, no two paths cancel, so a gradient is nonzero
     exactly where the output depends on the input."""
-    return optim.tree_map(lambda w: np.abs(w) + 0.1, tree)
+    return trees.tree_map(lambda w: np.abs(w) + 0.1, tree)
 
 
 @pytest.mark.parametrize("T,k", [(2, 2), (8, 2), (31, 2), (32, 2), (50, 3), (200, 2), (9, 5)])

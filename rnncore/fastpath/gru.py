@@ -6,7 +6,7 @@ Gates as in :mod:`rnncore.gru` (PyTorch's form): column blocks r, z, n of ``W_x:
 import numpy as onp                  # plain numpy inside the primitive: autograd does not trace it
 from autograd.extend import defvjp_argnums, primitive
 
-from ..checks import check_gradient
+from ..validation import check_gradient
 
 
 def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):

@@ -6,7 +6,7 @@ Gates as in :mod:`rnncore.lstm`: column blocks i, f, g, o of ``W_x: (D, 4H)``, `
 import numpy as onp                  # plain numpy inside the primitive: autograd does not trace it
 from autograd.extend import defvjp_argnums, primitive
 
-from ..checks import check_gradient
+from ..validation import check_gradient
 
 
 def numpy_forward(W_x, W_h, b, xs, h0, c0):

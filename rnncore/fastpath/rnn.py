@@ -6,7 +6,7 @@ calls. Autograd sees one operation instead of ~3T, which is what makes it fast; 
 import numpy as onp                  # plain numpy inside the primitive: autograd does not trace it
 from autograd.extend import defvjp_argnums, primitive
 
-from ..checks import check_gradient
+from ..validation import check_gradient
 
 
 def numpy_forward(W_x, W_h, b_h, xs, h0, nonlinearity="tanh"):

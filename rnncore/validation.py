@@ -1,13 +1,75 @@
-"""Checks shared by the recurrent layers (:mod:`rnncore.rnn`, :mod:`rnncore.lstm`, :mod:`rnncore.gru`).
+"""Validation with errors a student can act on: the argument, what it got, what was expected.
 
-Each raises ``ValueError`` with what a student needs to fix the call: the argument, what it got,
-what was expected and, for NaN or inf, the time step and batch index where it first occurs.
-These functions look at values only, never at gradients, so they use plain numpy on ``getval``.
+    >>> dims = check_shapes(xs=(xs, "T B D"), W_x=(W_x, "D H"))   # {"T": 5, "B": 2, "D": 3, "H": 4}
+
+Each spec is a string of dimension symbols (the book's symbols). A symbol is bound by the first
+argument that has it; every later argument must agree. A mismatch raises ``ValueError`` such as::
+
+    W_h has shape (4, 5), expected (H, H) = (4, 4) (H = 4 from W_x)
+
+- :func:`check_shapes`, :func:`check_ids` (integer class indices against a vocabulary size)
+- the recurrent layers' checks (:mod:`rnncore.rnn`, :mod:`rnncore.lstm`, :mod:`rnncore.gru`):
+  :func:`check_layer`, :func:`check_dtypes`, :func:`check_state_dict`
+- finiteness: :func:`first_non_finite` (the one helper that says where), :func:`check_finite` for
+  an input (names the time step and batch index), :func:`check_finite_gradients` for a gradient
+  tree (names the parameter; the optimizers and clipping call it), :func:`check_gradient` after a
+  fast backward pass.
+
+Each raises ``ValueError``. These functions look at values only, never at gradients, so they use
+plain numpy on ``getval``.
 """
 import numpy as onp
 from autograd.tracer import getval
 
-from .shapes import check_shapes
+from .trees import leaves
+
+
+def check_ids(name, ids, V):
+    """Integer class indices (tokens, targets) in [0, V); return them as an array."""
+    ids = onp.asarray(ids)
+    if ids.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integer class indices, got dtype {ids.dtype}")
+    if ids.size and (ids.min() < 0 or ids.max() >= V):
+        raise ValueError(f"{name} must lie in [0, V) = [0, {V}), got values from {ids.min()} "
+                         f"to {ids.max()}")
+    return ids
+
+
+def _shape_of(name, value):
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        raise ValueError(f"{name} must be an array, got {type(value).__name__}")
+    return tuple(int(n) for n in shape)
+
+
+def check_shapes(**specs):
+    """Check every ``name=(array, "SYM SYM ...")`` in order; return the bound dimensions."""
+    dims, source = {}, {}
+    for name, (value, spec) in specs.items():
+        symbols = spec.split()
+        shape = _shape_of(name, value)
+        expected = tuple(dims.get(s, s) for s in symbols)
+        bad = len(shape) != len(symbols) or any(
+            s in dims and dims[s] != n for s, n in zip(symbols, shape))
+        if not bad:
+            # Bind new symbols, checking repeats within this argument (e.g. W_h: "H H").
+            for s, n in zip(symbols, shape):
+                if dims.setdefault(s, n) != n:
+                    bad = True
+                    break
+                source.setdefault(s, name)
+        if bad:
+            pretty = "(" + ", ".join(symbols) + (",)" if len(symbols) == 1 else ")")
+            known = "(" + ", ".join(str(e) for e in expected) + (",)" if len(expected) == 1 else ")")
+            bound = ", ".join(f"{s} = {dims[s]} from {source[s]}" for s in dict.fromkeys(symbols)
+                              if s in dims and source.get(s) != name)
+            message = f"{name} has shape {shape}, expected {pretty}"
+            if known != pretty:
+                message += f" = {known}"
+            if bound:
+                message += f" ({bound})"
+            raise ValueError(message)
+    return dims
 
 
 def values(params):
@@ -21,7 +83,7 @@ def check_layer(params, layer, weights, gates=1, **arrays):
 
     weights: ``{name: spec}`` in the order to check, where the symbol ``G`` stands for ``gates * H``
     (the fused gate blocks), e.g. ``{"W_h": "H G", "W_x": "D G", "b": "G"}`` for an LSTM (gates=4).
-    arrays: more ``name=(array, spec)`` pairs for :func:`rnncore.shapes.check_shapes`.
+    arrays: more ``name=(array, spec)`` pairs for :func:`check_shapes`.
     """
     missing = [name for name in weights if name not in params]
     if missing:
@@ -61,9 +123,14 @@ def check_dtypes(params, names, **arrays):
     return dtype
 
 
-def _first_bad(value):
-    """Index of the first NaN or inf (C order: smallest time step first), and which it is."""
-    index = tuple(int(i) for i in onp.argwhere(~onp.isfinite(value))[0])
+def first_non_finite(value):
+    """Index of the first NaN or inf (C order: smallest time step first) and which it is, as
+    ``(index, "NaN" or "inf")``; None if every entry is finite."""
+    value = onp.asarray(value)
+    bad = ~onp.isfinite(value)
+    if not bad.any():
+        return None
+    index = tuple(int(i) for i in onp.argwhere(bad)[0])
     return index, ("NaN" if onp.isnan(value[index]) else "inf")
 
 
@@ -72,11 +139,23 @@ def check_finite(name, value, time_major=True):
     value = getval(value)
     if value is None or onp.isfinite(value).all():
         return
-    index, kind = _first_bad(value)
+    index, kind = first_non_finite(value)
     where = (f"time step {index[0]}, batch index {index[1]}" if time_major
              else f"batch index {index[0]}")
     raise ValueError(f"{name} holds {kind} at {where} (index {index}): the layer needs finite "
                      f"inputs; check how {name} was made")
+
+
+def check_finite_gradients(grads):
+    """Raise ValueError naming the first parameter whose gradient holds a NaN or an infinity."""
+    for name, g in leaves(grads):
+        found = first_non_finite(g)
+        if found is not None:
+            index, _ = found
+            raise ValueError(
+                f"the gradient of {name} is not finite: {onp.asarray(g)[index]} at index {index} "
+                f"({int(onp.size(g) - onp.sum(onp.isfinite(g)))} of {onp.size(g)} entries). The "
+                f"loss or a gradient overflowed: try a smaller learning rate or gradient clipping")
 
 
 def check_gradient(layer, dhs, dzs, grads):
@@ -89,7 +168,7 @@ def check_gradient(layer, dhs, dzs, grads):
     if all(onp.isfinite(g).all() for g in grads):
         return
     if not onp.isfinite(dhs).all():
-        (t, b, *_), kind = _first_bad(dhs)
+        (t, b, *_), kind = first_non_finite(dhs)
         raise ValueError(f"the gradient arriving at the {layer}'s hs is already {kind} at time step "
                          f"{t}, batch index {b}: the loss or the layers after this one produced it")
     bad_steps = onp.flatnonzero(~onp.isfinite(dzs.reshape(len(dzs), -1)).all(axis=1))
