@@ -130,58 +130,6 @@ def gradient_norms(params, xs, state=None, nonlinearity="tanh"):
     return np.linalg.norm(Ps, ord=2, axis=(-2, -1))                    # (T + 1, B)
 
 
-def norms_vs_lag(norms, ax=None, bound=None, label="median over the batch",
-                 bound_label=r"bound $(\gamma\,\sigma_{max})^k$",
-                 title="Gradient norm against lag",
-                 ylabel=r"$\|\partial h_T / \partial h_{T-k}\|_2$"):
-    """The median of norms (T + 1, B) against the lag k = 0..T, with the batch's range shaded.
-
-    bound: optional (T + 1,) values, drawn dashed in the same colour (e.g. :func:`norm_bound`).
-    Log y axis (through :func:`rnncore.plots.gradient_norm_vs_lag`), where geometric decay is a
-    straight line. Several calls on one axes draw several curves, each in the next colour.
-    Returns the axes.
-    """
-    import matplotlib.pyplot as plt          # here, not at the top: `import rnncore` needs no
-    from . import plots                      # matplotlib until a figure is drawn
-    norms = np.asarray(norms)
-    lags = np.arange(len(norms))
-    if ax is None:
-        _, ax = plt.subplots()
-    colour = plots.OKABE_ITO[len(ax.collections) % len(plots.OKABE_ITO)]
-    ax.fill_between(lags, norms.min(axis=1), norms.max(axis=1), color=colour, alpha=0.2, lw=0)
-    curves = {label: np.median(norms, axis=1)}
-    if bound is not None:
-        curves[bound_label] = np.asarray(bound)
-    first = len(ax.get_lines())
-    plots.gradient_norm_vs_lag(lags, curves, ax=ax, title=title, ylabel=ylabel)
-    lines = ax.get_lines()
-    lines[first].set(color=colour, marker="o", ms=3)
-    if bound is not None:
-        lines[first + 1].set(color=colour, ls="--", marker="", lw=1.2)
-    ax.legend(frameon=False, fontsize="small")
-    return ax
-
-
-def activation_slopes(ax=None, title="The slope of the activation bounds the gradient"):
-    """f'(z) for tanh, the logistic sigmoid and ReLU on [-4, 4], each with its maximum gamma."""
-    import matplotlib.pyplot as plt
-    from . import plots
-    if ax is None:
-        _, ax = plt.subplots()
-    z = np.linspace(-4, 4, 401)
-    sigmoid = 1 / (1 + np.exp(-z))
-    slopes = {"tanh": (1 - np.tanh(z) ** 2, "-"), "sigmoid": (sigmoid * (1 - sigmoid), "--"),
-              "relu": ((z > 0).astype(float), ":")}
-    for k, (name, (slope, style)) in enumerate(slopes.items()):
-        colour = plots.OKABE_ITO[k]
-        ax.plot(z, slope, style, color=colour, lw=1.8,
-                label=f"{name}: $\\gamma$ = {DERIVATIVE_BOUND[name]:g}")
-        ax.axhline(DERIVATIVE_BOUND[name], color=colour, lw=0.8, alpha=0.6)
-    ax.set(title=title, xlabel="pre-activation z", ylabel="slope f'(z)", ylim=(-0.05, 1.15))
-    ax.legend(frameon=False, fontsize="small")
-    return ax
-
-
 # --- training that may diverge ------------------------------------------------------------------
 
 def train_until_divergence(loss_fn, params, batches, optimizer, steps, clip=None, **options):

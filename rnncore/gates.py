@@ -24,8 +24,8 @@ h_{t-1} *before* the matmul: n_t = tanh(x_t W_xn + b_xn + (r_t ⊙ h_{t-1}) W_hn
 The sigmoid gates lie in (0, 1): 0 closes a gate, 1 opens it. The loops collect lists and
 ``np.stack`` them, so autograd can differentiate through them (slowly: use the layers' ``forward``
 for training). :func:`for_plot` picks one sequence of the batch and names the gates for
-:func:`rnncore.plots.gate_activations`; :func:`gates_on_text` draws them over the characters
-a language model read.
+:func:`rnncore.plots.gate_activations`; :func:`rnncore.plots.gates_on_text` draws them over the
+characters a language model read.
 """
 import autograd.numpy as np
 
@@ -119,30 +119,3 @@ def autocorrelation(values):
     power = np.sum(a * a, axis=0)
     varying = power > 0
     return float(np.mean(np.sum(a[1:] * a[:-1], axis=0)[varying] / power[varying]))
-
-
-def gates_on_text(gates, keys, text, b=0, title="Gate activations over a sentence", vmin=0.0,
-                  vmax=1.0):
-    """One (unit x character) heatmap per gate in ``keys``, stacked, the characters of ``text``
-    (the inputs x_1..x_T of sequence b) written under the time axis; a space shows as ␣.
-
-    The panels come from :func:`rnncore.plots.gate_activations` (one shared colour scale,
-    vmin..vmax: 0..1 for the sigmoid gates, -1..1 for candidates and states). Returns the axes.
-    """
-    import matplotlib.pyplot as plt        # here, so that importing rnncore.gates needs no plotting
-
-    from . import plots
-
-    T = np.shape(gates[keys[0]])[0]
-    if len(text) != T:
-        raise ValueError(f"text has {len(text)} characters but the gates have T = {T} steps")
-    _, axes = plt.subplots(len(keys), 1, figsize=(10.5, 1.7 * len(keys) + 1.0), sharex=True,
-                           squeeze=False, layout="constrained")
-    axes = plots.gate_activations(for_plot(gates, keys, b), axes=axes[:, 0], title=title,
-                                  vmin=vmin, vmax=vmax)
-    axes[-1].set_xticks(range(1, T + 1), labels=[c if c != " " else "\u2423" for c in text],
-                        fontsize=8)
-    for ax in axes[:-1]:
-        ax.set_xlabel("")
-    axes[-1].set_xlabel("input character $x_t$ (time step t)")
-    return axes

@@ -7,6 +7,8 @@ import numpy as np
 from cycler import cycler
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
+from . import dynamics, gates as gates_module
+
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
              "#000000"]
 
@@ -324,6 +326,82 @@ def confusion_matrix(labels, predicted, names, ax=None, title="Confusion matrix"
     ax.set_yticks(range(K), labels=names)
     ax.set(title=title, xlabel="predicted class", ylabel="true class")
     return ax, counts
+
+
+# --- chapter 4's gradient figures (numbers from rnncore.dynamics) ---------------------------------
+
+def norms_vs_lag(norms, ax=None, bound=None, label="median over the batch",
+                 bound_label=r"bound $(\gamma\,\sigma_{max})^k$",
+                 title="Gradient norm against lag",
+                 ylabel=r"$\|\partial h_T / \partial h_{T-k}\|_2$"):
+    """The median of norms (T + 1, B) against the lag k = 0..T, with the batch's range shaded.
+
+    bound: optional (T + 1,) values, drawn dashed in the same colour (e.g. :func:`rnncore.dynamics.norm_bound`).
+    Log y axis (through :func:`gradient_norm_vs_lag`), where geometric decay is a
+    straight line. Several calls on one axes draw several curves, each in the next colour.
+    Returns the axes.
+    """
+    norms = np.asarray(norms)
+    lags = np.arange(len(norms))
+    if ax is None:
+        _, ax = plt.subplots()
+    colour = OKABE_ITO[len(ax.collections) % len(OKABE_ITO)]
+    ax.fill_between(lags, norms.min(axis=1), norms.max(axis=1), color=colour, alpha=0.2, lw=0)
+    curves = {label: np.median(norms, axis=1)}
+    if bound is not None:
+        curves[bound_label] = np.asarray(bound)
+    first = len(ax.get_lines())
+    gradient_norm_vs_lag(lags, curves, ax=ax, title=title, ylabel=ylabel)
+    lines = ax.get_lines()
+    lines[first].set(color=colour, marker="o", ms=3)
+    if bound is not None:
+        lines[first + 1].set(color=colour, ls="--", marker="", lw=1.2)
+    ax.legend(frameon=False, fontsize="small")
+    return ax
+
+
+def activation_slopes(ax=None, title="The slope of the activation bounds the gradient"):
+    """f'(z) for tanh, the logistic sigmoid and ReLU on [-4, 4], each with its maximum gamma."""
+    if ax is None:
+        _, ax = plt.subplots()
+    z = np.linspace(-4, 4, 401)
+    sigmoid = 1 / (1 + np.exp(-z))
+    slopes = {"tanh": (1 - np.tanh(z) ** 2, "-"), "sigmoid": (sigmoid * (1 - sigmoid), "--"),
+              "relu": ((z > 0).astype(float), ":")}
+    for k, (name, (slope, style)) in enumerate(slopes.items()):
+        colour = OKABE_ITO[k]
+        ax.plot(z, slope, style, color=colour, lw=1.8,
+                label=f"{name}: $\\gamma$ = {dynamics.DERIVATIVE_BOUND[name]:g}")
+        ax.axhline(dynamics.DERIVATIVE_BOUND[name], color=colour, lw=0.8, alpha=0.6)
+    ax.set(title=title, xlabel="pre-activation z", ylabel="slope f'(z)", ylim=(-0.05, 1.15))
+    ax.legend(frameon=False, fontsize="small")
+    return ax
+
+
+# --- chapter 5's gates over a sentence (numbers from rnncore.gates) ------------------------------
+
+def gates_on_text(gates, keys, text, b=0, title="Gate activations over a sentence", vmin=0.0,
+                  vmax=1.0):
+    """One (unit x character) heatmap per gate in ``keys``, stacked, the characters of ``text``
+    (the inputs x_1..x_T of sequence b; ``gates`` from :func:`rnncore.gates.lstm_gates` or
+    :func:`rnncore.gates.gru_gates`) written under the time axis; a space shows as ␣.
+
+    The panels come from :func:`gate_activations` (one shared colour scale,
+    vmin..vmax: 0..1 for the sigmoid gates, -1..1 for candidates and states). Returns the axes.
+    """
+    T = np.shape(gates[keys[0]])[0]
+    if len(text) != T:
+        raise ValueError(f"text has {len(text)} characters but the gates have T = {T} steps")
+    _, axes = plt.subplots(len(keys), 1, figsize=(10.5, 1.7 * len(keys) + 1.0), sharex=True,
+                           squeeze=False, layout="constrained")
+    axes = gate_activations(gates_module.for_plot(gates, keys, b), axes=axes[:, 0], title=title,
+                                  vmin=vmin, vmax=vmax)
+    axes[-1].set_xticks(range(1, T + 1), labels=[c if c != " " else "\u2423" for c in text],
+                        fontsize=8)
+    for ax in axes[:-1]:
+        ax.set_xlabel("")
+    axes[-1].set_xlabel("input character $x_t$ (time step t)")
+    return axes
 
 
 # --- data-flow diagrams of chapter 5's cells and models, drawn in rnncore.diagrams ---------------

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from rnncore import dynamics, gradcheck, losses, model, optim, output, rnn, train  # noqa: E402
+from rnncore import dynamics, gradcheck, losses, model, optim, output, plots, rnn, train  # noqa: E402
 
 
 def make(T=6, B=3, D=2, H=4, seed=0, scale=1.0, dtype=np.float64):
@@ -238,14 +238,14 @@ def test_other_errors_are_not_divergence():
 def test_figures_are_titled_and_labelled():
     params, xs, h0 = make(T=10)
     norms = dynamics.gradient_norms(params, xs, h0)
-    ax = dynamics.norms_vs_lag(norms, bound=dynamics.norm_bound(params["W_h"], "tanh",
-                                                                np.arange(11)), label="tanh")
-    dynamics.norms_vs_lag(dynamics.gradient_norms(params, xs, h0, "relu"), ax=ax, label="relu")
+    ax = plots.norms_vs_lag(norms, bound=dynamics.norm_bound(params["W_h"], "tanh",
+                                                             np.arange(11)), label="tanh")
+    plots.norms_vs_lag(dynamics.gradient_norms(params, xs, h0, "relu"), ax=ax, label="relu")
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and ax.get_yscale() == "log"
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels[0] == "tanh" and labels[-1] == "relu" and len(labels) == 3
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), np.median(norms, axis=1))
     assert ax.get_lines()[0].get_color() != ax.get_lines()[-1].get_color()
-    slopes = dynamics.activation_slopes()
+    slopes = plots.activation_slopes()
     assert slopes.get_title() and slopes.get_xlabel() and slopes.get_ylabel()
     assert len(slopes.get_legend().get_texts()) == 3

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from nested_gradcheck import assert_gradients_match
-from rnncore import fastpath, gates, gru, lstm
+from rnncore import fastpath, gates, gru, lstm, plots
 
 matplotlib.use("Agg")
 
@@ -161,12 +161,12 @@ def test_bad_calls_raise_value_errors_that_say_what_to_fix(call, message):
 
 def test_gates_on_text_writes_the_characters_under_the_time_axis():
     params, xs, _ = make(lstm, T=5, B=2)
-    axes = gates.gates_on_text(gates.lstm_gates(params, xs), "ifo", "ab cd", b=1)
+    axes = plots.gates_on_text(gates.lstm_gates(params, xs), "ifo", "ab cd", b=1)
     assert [ax.get_title() for ax in axes] == [gates.NAMES[k] for k in "ifo"]
     assert [t.get_text() for t in axes[-1].get_xticklabels()] == ["a", "b", "\u2423", "c", "d"]
     assert axes[-1].get_xlabel() and not axes[0].get_xlabel()
     with pytest.raises(ValueError, match="text has 3 characters but the gates have T = 5 steps"):
-        gates.gates_on_text(gates.lstm_gates(params, xs), "ifo", "abc")
+        plots.gates_on_text(gates.lstm_gates(params, xs), "ifo", "abc")
     matplotlib.pyplot.close("all")
 
 
