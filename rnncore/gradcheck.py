@@ -2,18 +2,26 @@
 
 :func:`numerical_gradient` estimates gradients by central differences; :func:`compare` sets two
 gradient dicts side by side and says *which* parameter and *which* index (for sequence-shaped
-arrays, which time step) disagree, with the relative error there.
+arrays, which time step) disagree, with the relative error there. Both take nested parameter
+dicts (``{"encoder": {"W_h": ...}, "output": {...}}``); a nested array is named by its path,
+``encoder/W_h`` (:func:`rnncore.trees.leaves`).
 """
 import numpy as np
+
+from .trees import leaves
 
 
 def numerical_gradient(f, params, eps=1e-6):
     """Central differences (f(p + eps) - f(p - eps)) / (2 eps) for every entry of every array.
 
-    f: params dict -> scalar. Costs two evaluations of f per entry: for small checks only.
+    f: params dict (nested or not) -> scalar. Costs two evaluations of f per entry: for small checks
+    only.
     """
     grads = {}
     for name, value in params.items():
+        if isinstance(value, dict):                # a part of the model: its own gradients, nested
+            grads[name] = numerical_gradient(lambda part: f({**params, name: part}), value, eps)
+            continue
         value = np.asarray(value, dtype=np.float64)
         grad = np.zeros_like(value)
         for index in np.ndindex(value.shape):
@@ -70,11 +78,12 @@ def _where(name, index, time_major):
 
 
 def compare(got, expected, tolerance=1e-6, time_major=("xs", "hs", "dxs", "dhs")):
-    """Compare two dicts of arrays (same keys, same shapes) by relative error.
+    """Compare two dicts of arrays (same keys, same shapes; nested or not) by relative error.
 
     Arrays named in ``time_major`` have time as their first axis, so their worst entry is reported
     as a time step. Returns a :class:`Report`; ``str(report)`` is a table.
     """
+    got, expected = dict(leaves(got)), dict(leaves(expected))
     missing = sorted(set(expected) - set(got))
     if missing:
         raise ValueError(f"no gradient given for {missing}")
@@ -87,7 +96,8 @@ def compare(got, expected, tolerance=1e-6, time_major=("xs", "hs", "dxs", "dhs")
         index = np.unravel_index(np.argmax(errors), errors.shape) if errors.size else ()
         index = tuple(int(i) for i in index)
         worst = float(errors[index]) if errors.size else 0.0
-        rows.append({"name": name, "error": worst, "where": _where(name, index, time_major),
+        where = _where(name.rsplit("/", 1)[-1], index, time_major)
+        rows.append({"name": name, "error": worst, "where": where,
                      "got": float(g[index]) if g.size else 0.0,
                      "expected": float(e[index]) if e.size else 0.0,
                      "ok": worst <= tolerance})
