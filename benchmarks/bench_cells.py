@@ -13,7 +13,7 @@ For each case and cell it prints the median time (ms) of:
             the primitive without autograd
     torch   torch.nn.RNN / LSTM / GRU at the same dtype, loss.backward() (skipped without torch)
 
-    python benchmarks/bench_cells.py --dtype both --cells lstm --no-reference
+    python benchmarks/bench_cells.py --dtype both --cells lstm --no-reference --clock cpu
 
 PyTorch runs in a child process with as many threads as numpy's BLAS (printed); fast, ref, numpy
 and torch run in turn (round robin, one call each), so that a busy moment of the machine slows
@@ -40,6 +40,8 @@ CASES = [  # name, D, H, T, B; the char LM's inputs are one-hot characters
     ("long range", 2, 128, 200, 32),
 ]
 CELLS = {"rnn": rnn, "lstm": lstm, "gru": gru}
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+CLOCK = [time.perf_counter, "wall"]                  # set from --clock
 
 
 def blas_info():
@@ -72,10 +74,10 @@ def medians_ms(fns, repeats, warmup=2):
     times = {name: [] for name in fns}
     for round_ in range(warmup + repeats):
         for name, fn in fns.items():
-            start = time.perf_counter()
+            start = CLOCK[0]()
             own = fn()
             if round_ >= warmup:
-                times[name].append(own if isinstance(own, float) else time.perf_counter() - start)
+                times[name].append(own if isinstance(own, float) else CLOCK[0]() - start)
     return ({name: 1e3 * float(np.median(t)) for name, t in times.items()},
             {name: 1e3 * float(np.min(t)) for name, t in times.items()})
 
@@ -123,7 +125,7 @@ class TorchWorker:
 
     def __init__(self, dtype, threads):
         self.child = subprocess.Popen([sys.executable, __file__, "--dtype", str(dtype),
-                                       "--torch-worker", str(threads)],
+                                       "--torch-worker", str(threads), "--clock", CLOCK[1]],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True)
         first = self.child.stdout.readline()
@@ -166,9 +168,9 @@ def torch_worker(dtype, threads):
                 out, _ = module(x)
                 (out * g).sum().backward()
             runs[key] = run
-        start = time.perf_counter()
+        start = CLOCK[0]()
         runs[key]()
-        print(time.perf_counter() - start, flush=True)
+        print(CLOCK[0]() - start, flush=True)
 
 
 def run_dtype(dtype, args, blas, threads):
@@ -176,7 +178,7 @@ def run_dtype(dtype, args, blas, threads):
     worker = TorchWorker(dtype, threads)
     torch_note = (f"torch {worker.version} in a child process, torch.set_num_threads({threads})"
                   if worker.version else f"torch skipped ({worker.error})")
-    print(f"dtype {dtype}, median of {args.repeats} runs (the columns in turn, torch's too), "
+    print(f"dtype {dtype}, median {CLOCK[1]} time of {args.repeats} runs (the columns in turn, torch's too), "
           f"loss = sum(hs * G), grads for all params; {torch_note}; "
           f"load average {os.getloadavg()[0]:.2f}\n")
     header = (f"{'cell':<5} {'case':<13} {'T':>4} {'B':>3} {'D':>3} {'H':>4} | {'fast':>8} {'ref':>8} "
@@ -224,8 +226,12 @@ def main():
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--cells", nargs="+", choices=list(CELLS), default=list(CELLS))
     parser.add_argument("--no-reference", action="store_true", help="skip the (slow) reference path")
+    parser.add_argument("--clock", choices=list(CLOCKS), default="wall",
+                        help="wall: elapsed time; cpu: the process's CPU time (all its threads), "
+                             "which other processes on a busy machine inflate far less")
     parser.add_argument("--torch-worker", type=int, metavar="THREADS", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    CLOCK[:] = [CLOCKS[args.clock], args.clock]
     if args.torch_worker:                            # the child process
         torch_worker(np.dtype(args.dtype), args.torch_worker)
         return

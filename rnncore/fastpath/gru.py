@@ -7,6 +7,7 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import defvjp_argnums, primitive
 
 from ..validation import check_gradient
+from .inputs import input_term
 
 
 def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
@@ -21,7 +22,7 @@ def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
     H = h0.shape[-1]
     s = onp.full(3 * H, 0.5, dtype=xs.dtype)
     s[2 * H:] = 1                                    # halve r, z; keep n
-    gx = xs.reshape(T * B, D) @ (W_x * s)            # (T*B, 3H)
+    gx = input_term(xs, W_x * s)                     # (T*B, 3H)
     gx += (b_x + onp.concatenate([b_h[:2 * H], onp.zeros(H, b_h.dtype)])) * s
     gx = gx.reshape(T, B, 3 * H)
     W_hs, b_hn = W_h * s, b_h[2 * H:]
@@ -101,9 +102,10 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True):
     d = dgates.reshape(T * B, 4 * H)
     dgh = d[:, :3 * H]                               # [da_r, da_z, dhn]
     dgx = onp.concatenate([d[:, :2 * H], d[:, 3 * H:]], axis=1)   # [da_r, da_z, da_n]
+    ones = onp.ones(T * B, dtype=d.dtype)
     grads = (xs.reshape(T * B, D).T @ dgx,           # dW_x (D, 3H)
              h_prev.reshape(T * B, H).T @ dgh,       # dW_h (H, 3H)
-             dgx.sum(axis=0), dgh.sum(axis=0),       # db_x, db_h (3H,)
+             ones @ dgx, ones @ dgh,                 # db_x, db_h (3H,): sums over t and batch
              (dgx @ W_x.T).reshape(T, B, D) if need_dxs else None,
              dh_next)                                # dh_0 (B, H)
     check_gradient("GRU layer", dhs, dgates, (grads[1], grads[2], dh_next))

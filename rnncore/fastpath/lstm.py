@@ -7,6 +7,7 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import defvjp_argnums, primitive
 
 from ..validation import check_gradient
+from .inputs import input_term
 
 
 def numpy_forward(W_x, W_h, b, xs, h0, c0):
@@ -23,22 +24,23 @@ def numpy_forward(W_x, W_h, b, xs, h0, c0):
     H = h0.shape[-1]
     s = onp.full(4 * H, 0.5, dtype=xs.dtype)
     s[2 * H:3 * H] = 1                               # halve i, f, o; keep g
-    gates = xs.reshape(T * B, D) @ (W_x * s)         # (T*B, 4H): (x_t W_x) s for every step
+    gates = input_term(xs, W_x * s)                  # (T*B, 4H): (x_t W_x) s for every step
     gates += b * s
     gates = gates.reshape(T, B, 4 * H)
     W_hs = W_h * s
     scale, shift = onp.tile(s, (B, 1)), onp.tile(1 - s, (B, 1))        # (B, 4H)
     hs, cs, tanh_cs = (onp.empty((T, B, H), dtype=xs.dtype) for _ in range(3))
     h, c = h0, c0
+    zh, ig = onp.empty((B, 4 * H), dtype=xs.dtype), onp.empty((B, H), dtype=xs.dtype)   # scratch
     for t in range(T):
         a = gates[t]                                 # (B, 4H)
-        a += h @ W_hs                                # z_t s
+        a += onp.matmul(h, W_hs, out=zh)             # z_t s
         onp.tanh(a, out=a)
         a *= scale
         a += shift                                   # [i, f, g, o]
         i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
         c = onp.multiply(f, c, out=cs[t])
-        c += i * g                                   # c_t = f ⊙ c_{t-1} + i ⊙ g
+        c += onp.multiply(i, g, out=ig)              # c_t = f ⊙ c_{t-1} + i ⊙ g
         h = onp.multiply(o, onp.tanh(c, out=tanh_cs[t]), out=hs[t])   # h_t = o ⊙ tanh(c_t)
     return hs, cs, tanh_cs, gates
 
@@ -53,7 +55,8 @@ def _local_derivatives(gates, c_prev, tanh_c, out, dc_dh):
     """
     H = tanh_c.shape[-1]
     i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
-    onp.multiply(gates, 1 - gates, out=out)                             # σ'(z) = a(1 - a)
+    onp.subtract(1, gates, out=out)
+    out *= gates                                                        # σ'(z) = a(1 - a)
     onp.multiply(g, g, out=out[..., 2 * H:3 * H])
     onp.subtract(1, out[..., 2 * H:3 * H], out=out[..., 2 * H:3 * H])   # tanh'(z_g) = 1 - g²
     for k, other in enumerate([g, c_prev, i, tanh_c]):
@@ -106,7 +109,7 @@ def numpy_backward(W_x, W_h, xs, h0, c0, hs, cs, tanh_cs, gates, dhs, dc_T, need
     h_prev = onp.concatenate([h0[None], hs[:-1]]).reshape(T * B, H)   # h_0 .. h_{T-1}
     grads = (xs.reshape(T * B, D).T @ dz,            # dW_x (D, 4H)
              h_prev.T @ dz,                          # dW_h (H, 4H)
-             dz.sum(axis=0),                         # db (4H,)
+             onp.ones(T * B, dtype=dz.dtype) @ dz,   # db (4H,): the sum over t and the batch
              (dz @ W_x.T).reshape(T, B, D) if need_dxs else None,
              dh_next, dc)                            # dh_0, dc_0 (B, H)
     check_gradient("LSTM layer", dhs, dzs, (grads[1], grads[2], dh_next, dc))

@@ -7,6 +7,7 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import defvjp_argnums, primitive
 
 from ..validation import check_gradient
+from .inputs import input_term
 
 
 def numpy_forward(W_x, W_h, b_h, xs, h0, nonlinearity="tanh"):
@@ -17,7 +18,7 @@ def numpy_forward(W_x, W_h, b_h, xs, h0, nonlinearity="tanh"):
     Returns hs: (T, B, H).
     """
     T, B, D = xs.shape
-    hs = xs.reshape(T * B, D) @ W_x                  # (T*B, H): x_t W_x for every step at once
+    hs = input_term(xs, W_x)                         # (T*B, H): x_t W_x for every step at once
     hs += b_h
     hs = hs.reshape(T, B, -1)                        # (T, B, H), turned into h_t step by step
     f = onp.tanh if nonlinearity == "tanh" else (lambda z, out: onp.maximum(z, 0, out=out))
@@ -61,7 +62,7 @@ def numpy_backward(W_x, W_h, xs, h0, hs, dhs, nonlinearity="tanh", need_dxs=True
     h_prev = onp.concatenate([h0[None], hs[:-1]]).reshape(T * B, H)   # h_0 .. h_{T-1}
     grads = (xs.reshape(T * B, D).T @ dz,            # dW_x (D, H)
              h_prev.T @ dz,                          # dW_h (H, H)
-             dz.sum(axis=0),                         # db_h (H,)
+             onp.ones(T * B, dtype=dz.dtype) @ dz,   # db_h (H,): the sum over t and the batch
              (dz @ W_x.T).reshape(T, B, D) if need_dxs else None,
              dh_next)                                # dh_0 (B, H)
     check_gradient("RNN layer", dhs, dzs, (grads[1], grads[2], dh_next))
