@@ -16,7 +16,8 @@ import math
 
 import numpy as np
 
-from rnncore import data, datasets, generate, losses, model, numerics, optim, train
+from rnncore import data, generate, losses, model, numerics, optim, train
+from rnncore.data import datasets
 
 corpus = datasets.load_corpus()
 vocab = data.Vocab.from_text(corpus)

@@ -25,10 +25,11 @@ Modules, one idea each:
 - :mod:`rnncore.trees`     parameter trees (nested dicts of arrays): tree_map, leaves
 - :mod:`rnncore.optim`     SGD, momentum, Adagrad and Adam as pure (init, update) pairs; clipping
 - :mod:`rnncore.train`     the training loop (progress bar, history); truncated BPTT in windows
-- :mod:`rnncore.data`      character vocabulary, language-model batches, windows, splits, scaling
-- :mod:`rnncore.tasks`     synthetic tasks: adding, copy, parity, temporal order, noisy sine,
-                           Mackey-Glass
-- :mod:`rnncore.datasets`  small real data shipped with the package: sunspots and a text corpus
+- :mod:`rnncore.data`      all the data: character vocabulary, language-model batches, windows,
+                           splits, scaling; :mod:`rnncore.data.datasets` the small real data
+                           shipped in the package's data folder (sunspots, a text corpus);
+                           :mod:`rnncore.data.tasks` synthetic tasks (adding, copy, parity,
+                           temporal order, noisy sine, Mackey-Glass)
 - :mod:`rnncore.readout`   many-to-one models: an encoder summarised by its last or mean state,
                            then a linear layer
 - :mod:`rnncore.forecast`  time-ordered windows, persistence and least-squares AR baselines, RMSE
@@ -54,8 +55,8 @@ vectors times weights (``h @ W_h``), so each weight is the transpose of the book
 """
 __version__ = "0.1.0"
 
-from . import (attention, audio, bptt, data, datasets, dates,  # noqa: E402,F401
+from . import (attention, audio, bptt, data, dates,  # noqa: E402,F401
                dynamics, forecast, gates, generate, gradcheck, gru, losses, lstm, model, optim,
-               output, readout, rnn, seq2seq, sequence_models, streaming, tasks, tcn,
+               output, readout, rnn, seq2seq, sequence_models, streaming, tcn,
                testing, train, transformer, trees, validation, video, wrappers)
 from . import linear_attention, rotary  # noqa: E402,F401

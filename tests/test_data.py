@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnncore import data, datasets, losses, tasks
+from rnncore import data, losses
+from rnncore.data import datasets, tasks
 
 
 # --- characters ---------------------------------------------------------------------------------

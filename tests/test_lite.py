@@ -280,7 +280,8 @@ import importlib, json, pkgutil, sys
 import numpy as onp
 import autograd
 import rnncore
-from rnncore import datasets, gru, lstm, rnn
+from rnncore import gru, lstm, rnn
+from rnncore.data import datasets
 modules = sorted(m.name for m in pkgutil.iter_modules(rnncore.__path__))
 for name in modules:
     importlib.import_module(f"rnncore.{name}")

@@ -4,7 +4,8 @@ import autograd
 import numpy as np
 import pytest
 
-from rnncore import bptt, datasets, gradcheck, losses, model, output, rnn, testing
+from rnncore import bptt, gradcheck, losses, model, output, rnn, testing
+from rnncore.data import datasets
 from rnncore.validation import check_shapes
 
 

@@ -1,8 +1,8 @@
-"""rnncore.tasks.temporal_order: the data say what the docstring says."""
+"""rnncore.data.tasks.temporal_order: the data say what the docstring says."""
 import numpy as np
 import pytest
 
-from rnncore import tasks
+from rnncore.data import tasks
 
 
 @pytest.mark.parametrize("T, B, V, symbols", [(40, 500, 8, (0, 1)), (16, 300, 3, (2, 0)),

@@ -18,7 +18,8 @@ batch's own statistics is a look-ahead leak).
 import numpy as np
 
 from grader.checks import CheckFailed, expect, expect_call, question
-from rnncore import audio, forecast, tasks
+from rnncore import audio, forecast
+from rnncore.data import tasks
 from rnncore.testing import changed_argument, difference
 
 TOL = dict(rtol=1e-4, atol=1e-5)

@@ -10,7 +10,7 @@ def load_sunspots():
 
     Returns ``(years, activity)``, two float arrays of shape (309,).
     """
-    with resources.files("rnncore").joinpath("data/sunspots.csv").open() as f:
+    with resources.files("rnncore.data").joinpath("sunspots.csv").open() as f:
         rows = list(csv.DictReader(f))
     years = np.array([float(r["YEAR"]) for r in rows])
     activity = np.array([float(r["SUNACTIVITY"]) for r in rows])
@@ -24,4 +24,4 @@ def load_corpus():
     (``rnncore/data/README.md`` says exactly how). Returns one string; paragraphs are separated
     by a blank line.
     """
-    return resources.files("rnncore").joinpath("data/python_docs.txt").read_text(encoding="ascii")
+    return resources.files("rnncore.data").joinpath("python_docs.txt").read_text(encoding="ascii")

@@ -1,11 +1,17 @@
 """Data into arrays: characters to ids, language-model batches, time-series windows and splits.
 
 Everything comes out time-major, as the layers expect: ids ``(T, B)``, series ``(T, B, D)``.
-Plain numpy: data preparation is never differentiated.
+Plain numpy: data preparation is never differentiated. The package holds all the course's data:
+
+- this module: the character vocabulary, language-model batches, windows, splits and scaling
+- :mod:`rnncore.data.datasets`: the small real data shipped in this folder (sunspots, a text
+  corpus; ``README.md`` here gives their provenance and licence)
+- :mod:`rnncore.data.tasks`: synthetic tasks (adding, copy, parity, temporal order, noisy sine,
+  Mackey-Glass)
 """
 import numpy as np
 
-from .validation import check_ids
+from ..validation import check_ids
 
 
 # --- characters ---------------------------------------------------------------------------------
@@ -158,3 +164,6 @@ def minibatches(xs, ys, batch_size, rng):
     order = rng.permutation(xs.shape[1])
     return [(xs[:, idx], ys[idx] if per_example else ys[:, idx]) for idx in np.array_split(
         order, range(batch_size, len(order), batch_size))]
+
+
+from . import datasets, tasks  # noqa: E402,F401  (rnncore.data.datasets, rnncore.data.tasks)
