@@ -34,8 +34,11 @@ from .validation import check_finite_gradients
 Optimizer = namedtuple("Optimizer", ["init", "update"])
 
 
-def _rate(lr, t):
-    return lr(t) if callable(lr) else lr
+def _next_step(lr, grads, state):
+    """Every update starts here: check the gradients, count the step t and read the rate eta."""
+    check_finite_gradients(grads)
+    t = state["t"] + 1
+    return t, (lr(t) if callable(lr) else lr)
 
 
 # --- the optimizers -----------------------------------------------------------------------------
@@ -46,9 +49,7 @@ def sgd(lr):
         return {"t": 0}
 
     def update(params, grads, state):
-        check_finite_gradients(grads)
-        t = state["t"] + 1
-        eta = _rate(lr, t)
+        t, eta = _next_step(lr, grads, state)
         return tree_map(lambda theta, g: theta - eta * g, params, grads), {"t": t}
 
     return Optimizer(init, update)
@@ -65,9 +66,7 @@ def momentum(lr, mu=0.9, nesterov=False):
         return {"t": 0, "v": tree_map(np.zeros_like, params)}
 
     def update(params, grads, state):
-        check_finite_gradients(grads)
-        t = state["t"] + 1
-        eta = _rate(lr, t)
+        t, eta = _next_step(lr, grads, state)
         v = tree_map(lambda v, g: mu * v + g, state["v"], grads)
         step = tree_map(lambda v, g: g + mu * v, v, grads) if nesterov else v
         return tree_map(lambda theta, s: theta - eta * s, params, step), {"t": t, "v": v}
@@ -85,9 +84,7 @@ def adagrad(lr, eps=1e-8):
         return {"t": 0, "G": tree_map(np.zeros_like, params)}
 
     def update(params, grads, state):
-        check_finite_gradients(grads)
-        t = state["t"] + 1
-        eta = _rate(lr, t)
+        t, eta = _next_step(lr, grads, state)
         G = tree_map(lambda G, g: G + g ** 2, state["G"], grads)
         new = tree_map(lambda theta, g, G: theta - eta * g / (np.sqrt(G) + eps), params, grads, G)
         return new, {"t": t, "G": G}
@@ -106,9 +103,7 @@ def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         return {"t": 0, "m": tree_map(np.zeros_like, params), "v": tree_map(np.zeros_like, params)}
 
     def update(params, grads, state):
-        check_finite_gradients(grads)
-        t = state["t"] + 1
-        eta = _rate(lr, t)
+        t, eta = _next_step(lr, grads, state)
         m = tree_map(lambda m, g: beta1 * m + (1 - beta1) * g, state["m"], grads)
         v = tree_map(lambda v, g: beta2 * v + (1 - beta2) * g ** 2, state["v"], grads)
         c1, c2 = 1 - beta1 ** t, 1 - beta2 ** t                       # bias corrections
