@@ -42,6 +42,17 @@ def _flow(ax, points, colour="black", lw=1.4, ls="-", shrink_end=14, label=None,
                 fontsize=fontsize, color=colour, ha="left", va="bottom", zorder=4)
 
 
+def _state_line(ax, y, colour, x_start, operations, x_end, label):
+    """The state a gated cell carries along y: from x_start through each (x, operation) circle to
+    the box ``label`` at x_end, drawn thick in the state's colour."""
+    for x, operation in operations:
+        _box(ax, x, y, operation, fontsize=11, style="circle", pad=0.15)
+    _box(ax, x_end, y, label, colour)
+    stops = [x_start] + [x for x, _ in operations] + [x_end]
+    for a, b in zip(stops, stops[1:]):
+        _flow(ax, [(a, y), (b, y)], colour=colour, lw=2.6)
+
+
 def lstm_cell_diagram(ax=None, title="One LSTM step: the cell state runs along the top"):
     """The LSTM step of chapter 5: [h_{t-1}, x_t] feeds four gates; c_{t-1} -> c_t along the top
     through one multiplication by f_t and one addition of i_t * g_t; h_t = o_t * tanh(c_t)."""
@@ -63,13 +74,8 @@ def lstm_cell_diagram(ax=None, title="One LSTM step: the cell state runs along t
              style="square")
         ax.text(x + 0.28, gate_y + 0.45, f"{name}\n{role}", fontsize=9, va="bottom", ha="left")
     # the cell line: c_{t-1} -> (x f_t) -> (+ i_t g_t) -> c_t
-    _box(ax, 2.6, top, "$\\times$", fontsize=11, style="circle", pad=0.15)
-    _box(ax, 4.8, top, "$+$", fontsize=11, style="circle", pad=0.15)
+    _state_line(ax, top, colours[2], -0.4, [(2.6, "$\\times$"), (4.8, "$+$")], 10.4, "$c_t$")
     _box(ax, 4.8, 3.9, "$\\times$", fontsize=11, style="circle", pad=0.15)
-    _box(ax, 10.4, top, "$c_t$", colours[2])
-    _flow(ax, [(-0.4, top), (2.6, top)], colour=colours[2], lw=2.6)
-    _flow(ax, [(2.6, top), (4.8, top)], colour=colours[2], lw=2.6)
-    _flow(ax, [(4.8, top), (10.4, top)], colour=colours[2], lw=2.6)
     _flow(ax, [(2.6, gate_y), (2.6, top)], shrink_end=10)
     _flow(ax, [(4.1, gate_y), (4.1, 3.9), (4.8, 3.9)], shrink_end=10)
     _flow(ax, [(5.5, gate_y), (5.5, 3.9), (4.8, 3.9)], shrink_end=10)
@@ -113,14 +119,9 @@ def gru_cell_diagram(ax=None, title="One GRU step: the update gate keeps or writ
             va="bottom", ha="center", color="0.25")
     ax.text(7.3, gate_y - 0.25, "$n_t$\ncandidate", fontsize=9, va="top", ha="left")
     # the state line: h_t = z_t * h_{t-1} + (1 - z_t) * n_t
-    _box(ax, 2.4, top, "$\\times$", fontsize=11, style="circle", pad=0.15)
-    _box(ax, 8.4, top, "$+$", fontsize=11, style="circle", pad=0.15)
+    _state_line(ax, top, colours[1], -0.4, [(2.4, "$\\times$"), (8.4, "$+$")], 10.6, "$h_t$")
     _box(ax, 3.3, 3.9, "$1 - \\cdot$", fontsize=9, style="square", pad=0.2)
     _box(ax, 8.4, 3.9, "$\\times$", fontsize=11, style="circle", pad=0.15)
-    _box(ax, 10.6, top, "$h_t$", colours[1])
-    _flow(ax, [(-0.4, top), (2.4, top)], colour=colours[1], lw=2.6)
-    _flow(ax, [(2.4, top), (8.4, top)], colour=colours[1], lw=2.6)
-    _flow(ax, [(8.4, top), (10.6, top)], colour=colours[1], lw=2.6)
     _flow(ax, [(2.4, gate_y), (2.4, top)], shrink_end=10)
     ax.text(2.3, 4.3, "keep $z_t$\n(forget gate)", fontsize=9, ha="right", va="center")
     _flow(ax, [(2.4, 3.4), (3.3, 3.4), (3.3, 3.9)], shrink_end=10)
