@@ -32,38 +32,39 @@ def make(module, T=6, B=3, D=4, H=5, seed=0, dtype=np.float64):
 SHAPES = [dict(T=6, B=3, D=4, H=5), dict(T=1, B=1, D=1, H=1), dict(T=9, B=2, D=7, H=3)]
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("sizes", SHAPES)
-def test_lstm_gates_are_what_the_fast_path_computes(sizes, dtype):
-    params, xs, state = make(lstm, dtype=dtype, **sizes)
-    got = gates.lstm_gates(params, xs, state)
-    H = sizes["H"]
-    hs, cs, _, fused = fastpath.lstm.numpy_forward(params["W_x"], params["W_h"], params["b"], xs, *state)
-    blocks = {k: fused[..., n * H:(n + 1) * H] for n, k in enumerate("ifgo")}   # i, f, g, o
-    expected = {"h": hs, "c": cs, **blocks}
+def assert_gates_are(got, expected, keys, sizes, dtype):
+    """got has exactly ``keys``; each expected array is matched in shape (T, B, H), dtype and value
+    (to 1e-12 in float64, 1e-5 in float32). Returns that tolerance."""
     tol = 1e-12 if dtype == np.float64 else 1e-5
-    assert set(got) == set(gates.LSTM_KEYS)
+    assert set(got) == set(keys)
     for key, value in expected.items():
-        assert got[key].shape == (sizes["T"], sizes["B"], H) and got[key].dtype == dtype
+        assert got[key].shape == (sizes["T"], sizes["B"], sizes["H"]) and got[key].dtype == dtype
         np.testing.assert_allclose(got[key], value, rtol=tol, atol=tol, err_msg=key)
-    np.testing.assert_allclose(got["h"], lstm.forward(params, xs, state)[0], rtol=tol, atol=tol)
+    return tol
+
+
+def fast_path_gates(cell, params, xs, state, H):
+    """The gate activations the fast path's forward keeps for its backward pass, by name."""
+    if cell is lstm:
+        hs, cs, _, fused = fastpath.lstm.numpy_forward(params["W_x"], params["W_h"], params["b"],
+                                                       xs, *state)
+        blocks = {k: fused[..., n * H:(n + 1) * H] for n, k in enumerate("ifgo")}   # i, f, g, o
+        return {"h": hs, "c": cs, **blocks}
+    hs, fused = fastpath.gru.numpy_forward(params["W_x"], params["W_h"], params["b_x"],
+                                           params["b_h"], xs, state)  # fused: [r, z, hn, n]
+    return {"h": hs, "r": fused[..., :H], "z": fused[..., H:2 * H], "n": fused[..., 3 * H:]}
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("sizes", SHAPES)
-def test_gru_gates_are_what_the_fast_path_computes(sizes, dtype):
-    params, xs, h0 = make(gru, dtype=dtype, **sizes)
-    got = gates.gru_gates(params, xs, h0)
-    H = sizes["H"]
-    hs, fused = fastpath.gru.numpy_forward(params["W_x"], params["W_h"], params["b_x"], params["b_h"],
-                                           xs,
-                                  h0)                              # fused: [r, z, hn, n]
-    expected = {"h": hs, "r": fused[..., :H], "z": fused[..., H:2 * H], "n": fused[..., 3 * H:]}
-    tol = 1e-12 if dtype == np.float64 else 1e-5
-    assert set(got) == set(gates.GRU_KEYS)
-    for key, value in expected.items():
-        assert got[key].dtype == dtype
-        np.testing.assert_allclose(got[key], value, rtol=tol, atol=tol, err_msg=key)
+@pytest.mark.parametrize("cell", [lstm, gru], ids=["lstm", "gru"])
+def test_gates_are_what_the_fast_path_computes(cell, sizes, dtype):
+    params, xs, state = make(cell, dtype=dtype, **sizes)
+    got = (gates.lstm_gates if cell is lstm else gates.gru_gates)(params, xs, state)
+    expected = fast_path_gates(cell, params, xs, state, sizes["H"])
+    tol = assert_gates_are(got, expected, gates.LSTM_KEYS if cell is lstm else gates.GRU_KEYS,
+                           sizes, dtype)
+    np.testing.assert_allclose(got["h"], cell.forward(params, xs, state)[0], rtol=tol, atol=tol)
 
 
 def test_gru_gates_in_chos_form_repeat_cho_step_and_differ_from_pytorchs():
