@@ -3,10 +3,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib
 import pytest
+
+matplotlib.use("Agg")          # before any test module imports pyplot: figures are never shown
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = [str(Path(sys.executable).with_name("jupyter-book"))]   # beside this Python
+
+
+@pytest.fixture
+def close_figures():
+    """Close every figure a test drew (modules that draw: pytestmark = usefixtures(...))."""
+    yield
+    import matplotlib.pyplot as plt
+    plt.close("all")
 
 
 @pytest.fixture(scope="session")

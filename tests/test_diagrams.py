@@ -1,19 +1,13 @@
 """Chapter 5's data-flow diagrams (rnncore.diagrams, re-exported by rnncore.plots): each draws the
 quantities of its equations, with a title, on axes without a frame."""
 import matplotlib
+import matplotlib.pyplot as plt
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-
-from rnncore import diagrams, plots  # noqa: E402
+from rnncore import diagrams, plots
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def texts(ax):

@@ -2,16 +2,12 @@
 and finite differences, the bound of Pascanu et al. (2013), the matrix-size helpers, divergence."""
 import autograd
 import autograd.numpy as anp
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given, settings, strategies as st  # noqa: E402
-
-from rnncore import dynamics, gradcheck, losses, model, optim, output, plots, rnn, train  # noqa: E402
+from rnncore import dynamics, gradcheck, losses, model, optim, output, plots, rnn, train
 
 
 def make(T=6, B=3, D=2, H=4, seed=0, scale=1.0, dtype=np.float64):
@@ -29,10 +25,7 @@ def per_example(jacobian):
     return np.stack([jacobian[b, :, b, :] for b in range(jacobian.shape[0])])
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 # --- Jacobians ----------------------------------------------------------------------------------
