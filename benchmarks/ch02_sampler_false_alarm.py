@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from rnncore import data, generate, losses, model, numerics, optim, train
+from rnncore import data, generate, losses, numerics, optim, rnn_lm, train
 from rnncore.data import datasets
 
 corpus = datasets.load_corpus()
@@ -25,7 +25,7 @@ V = len(vocab)
 train_ids = vocab.encode(corpus)[:50_000]
 T, B, H = 32, 32, 128
 rng = np.random.default_rng(seed=2)
-params = model.init(V, H, V, rng)
+params = rnn_lm.init(V, H, V, rng)
 too_large = {name: rng.normal(size=p.shape) for name, p in params.items()}   # as the chapter
 
 
@@ -34,10 +34,10 @@ def epoch(rng):
     return [(data.one_hot(x, V), y) for x, y in data.lm_batches(train_ids[shift:], B, T)]
 
 
-params, _ = train.train(model.loss, params, epoch, optim.adam(1e-2), steps=576, clip=1.0,
+params, _ = train.train(rnn_lm.loss, params, epoch, optim.adam(1e-2), steps=576, clip=1.0,
                         rng=rng, progress=False)
 context = vocab.encode("The value of the ")[:, None]
-y_next = model.forward(params, data.one_hot(context, V))[0][-1]      # (1, V)
+y_next = rnn_lm.forward(params, data.one_hot(context, V))[0][-1]      # (1, V)
 p = numerics.softmax(y_next)[0]
 
 n, seeds = 20_000, range(100, 1100)

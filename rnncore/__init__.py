@@ -16,7 +16,8 @@ Modules, one idea each:
 - :mod:`rnncore.output`    the output layer y_t = W_y h_t + b_y (logits)
 - :mod:`rnncore.losses`    softmax cross-entropy over sequences, mean squared error, accuracy,
                            perplexity
-- :mod:`rnncore.model`     RNN -> output -> loss as one function autograd can differentiate
+- :mod:`rnncore.rnn_lm`    chapters 2-3's RNN language model: RNN -> output -> loss as one function
+                           autograd can differentiate; truncated windows
 - :mod:`rnncore.bptt`      backpropagation through time, by hand
 - :mod:`rnncore.gradcheck` finite differences and gradient comparison that says where
 - :mod:`rnncore.validation`  shape, dtype, class-index and finiteness checks with errors a
@@ -56,7 +57,7 @@ vectors times weights (``h @ W_h``), so each weight is the transpose of the book
 __version__ = "0.1.0"
 
 from . import (attention, audio, bptt, data, dates,  # noqa: E402,F401
-               dynamics, forecast, gates, generate, gradcheck, gru, losses, lstm, model, optim,
-               output, readout, rnn, seq2seq, sequence_models, streaming, tcn,
+               dynamics, forecast, gates, generate, gradcheck, gru, losses, lstm, optim,
+               output, readout, rnn, rnn_lm, seq2seq, sequence_models, streaming, tcn,
                testing, train, transformer, trees, validation, video, wrappers)
 from . import linear_attention, rotary  # noqa: E402,F401

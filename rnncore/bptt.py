@@ -16,7 +16,7 @@ The parameters are shared by all steps, so their gradients are *sums over time*.
 """
 import numpy as np
 
-from . import losses, model, numerics, rnn
+from . import losses, numerics, rnn, rnn_lm
 from .validation import check_shapes
 
 
@@ -51,7 +51,7 @@ def backward(params, xs, hs, state, dhs, nonlinearity="tanh", truncate=None, tra
     xs: (T, B, D); hs: (T, B, H), the stored states h_1..h_T; state: h_0 (B, H);
     dhs: (T, B, H), the gradient of the loss with respect to each h_t through the output at t only.
     With ``truncate=k`` the gradient is not carried back across the window boundaries k, 2k, ...
-    (the state was carried forward across them; see :func:`rnncore.model.loss`); it still reaches
+    (the state was carried forward across them; see :func:`rnncore.rnn_lm.loss`); it still reaches
     h_0 from the first window.
     Returns ``(grads, dstate, dxs)``: dW_x, dW_h, db_h summed over time, dL/dh_0 and dL/dxs.
     trace: an optional list; each step appends ``{"t", "dh", "dz", "grads"}`` to it (t = 1..T in
@@ -84,13 +84,13 @@ def rnn_backward(params, xs, hs, state, dhs, nonlinearity="tanh"):
 
 
 def loss_and_grads(params, xs, targets, state=None, nonlinearity="tanh", truncate=None):
-    """The loss of :func:`rnncore.model.loss` and its gradients for every parameter, by hand.
+    """The loss of :func:`rnncore.rnn_lm.loss` and its gradients for every parameter, by hand.
 
     Returns ``(loss, grads)`` with grads for W_x, W_h, b_h, W_y, b_y.
     """
     if state is None:
         state = np.zeros((xs.shape[1], params["W_h"].shape[0]), dtype=params["W_h"].dtype)
-    logits, hs, _ = model.forward(params, xs, state, nonlinearity)       # forward, storing hs
+    logits, hs, _ = rnn_lm.forward(params, xs, state, nonlinearity)       # forward, storing hs
     loss = losses.softmax_cross_entropy(logits, targets)
     # Softmax cross-entropy averaged over T*B positions: dL/dlogits = (p - onehot) / (T*B).
     V = logits.shape[-1]

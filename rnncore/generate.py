@@ -61,7 +61,7 @@ def generate(params, prompt, length, temperature, rng, forward=rnn.forward):
     """Continue each column of ``prompt`` by ``length`` sampled ids, feeding each one back in.
 
     params: one dict with the recurrent layer's weights and the output layer's ``W_y`` (H, V),
-    ``b_y`` (V,), as :func:`rnncore.model.init` makes them; prompt: (P, B) ids, P >= 1, read first
+    ``b_y`` (V,), as :func:`rnncore.rnn_lm.init` makes them; prompt: (P, B) ids, P >= 1, read first
     to set the state; forward: the layer, ``forward(params, xs, state) -> (hs, state)``
     (:func:`rnncore.rnn.forward`, or the LSTM's or GRU's). Inputs are one-hot, so D = V.
     Returns the generated ids, (length, B); the prompt is not repeated.

@@ -188,7 +188,7 @@ def train_tbptt(loss_fn, params, xs, ys, window, optimizer, state, epochs=1, **o
     forward, but the gradient of a window's loss stops at the window's start. Other options
     (clip, eval_fn, progress, ...) are those of :func:`train`.
 
-    Compare chapter 3's ``model.loss(params, xs, ys, truncate=k)``: it cuts the *gradient* at
+    Compare chapter 3's ``rnn_lm.loss(params, xs, ys, truncate=k)``: it cuts the *gradient* at
     the same boundaries, but runs the whole sequence with one set of parameters and makes one
     update from the summed window gradients. Here every window updates the parameters, so there
     are T / k updates per pass, the state carried into a window was computed by the previous

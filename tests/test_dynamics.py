@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from rnncore import dynamics, gradcheck, losses, model, optim, output, plots, rnn, train
+from rnncore import dynamics, gradcheck, losses, optim, output, plots, rnn, rnn_lm, train
 
 
 def make(T=6, B=3, D=2, H=4, seed=0, scale=1.0, dtype=np.float64):
@@ -179,7 +179,7 @@ def test_shape_errors_name_the_argument():
 
 def regression_problem(seed=0, T=12, B=4, H=8):
     rng = np.random.default_rng(seed)
-    params = model.init(1, H, 1, rng)
+    params = rnn_lm.init(1, H, 1, rng)
     batches = [(rng.normal(size=(T, B, 1)), rng.normal(size=(T, B, 1))) for _ in range(3)]
 
     def loss_fn(params, xs, ys):

@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 import pytest
 
-from rnncore import data, generate, gru, losses, lstm, model, numerics, output, rnn
+from rnncore import data, generate, gru, losses, lstm, numerics, output, rnn, rnn_lm
 
 
 def frequencies(ids, V):
@@ -85,21 +85,21 @@ def test_sample_errors_say_what_is_wrong(call, message):
 
 # --- generate -------------------------------------------------------------------------------------
 
-def small_model(V=6, H=5, seed=0, init=model.init):
+def small_model(V=6, H=5, seed=0, init=rnn_lm.init):
     params = init(V, H, V, np.random.default_rng(seed))
     return {k: v * 3 for k, v in params.items()}                 # sharper predictions
 
 
 def test_greedy_generation_agrees_with_one_forward_pass_over_prompt_and_output():
     """The independent witness: run the whole sequence (prompt + generated) through
-    model.forward in one pass; at temperature 0 each generated id is the argmax after the
+    rnn_lm.forward in one pass; at temperature 0 each generated id is the argmax after the
     sequence so far."""
     V, params = 6, small_model()
     prompt = np.array([[0, 3], [2, 2], [5, 1]])                   # (P, B) = (3, 2)
     out = generate.generate(params, prompt, 12, 0.0, np.random.default_rng(0))
     assert out.shape == (12, 2) and out.dtype.kind == "i"
     full = np.concatenate([prompt, out])                          # (P + 12, B)
-    logits, _, _ = model.forward(params, data.one_hot(full, V))
+    logits, _, _ = rnn_lm.forward(params, data.one_hot(full, V))
     np.testing.assert_array_equal(out, np.argmax(logits[len(prompt) - 1:-1], axis=-1))
     # the columns are independent sequences: each alone gives the same continuation
     for b in range(2):
@@ -110,7 +110,7 @@ def test_greedy_generation_agrees_with_one_forward_pass_over_prompt_and_output()
 def test_the_first_generated_id_follows_the_models_distribution_after_the_prompt():
     V, params = 6, small_model(seed=1)
     prompt = np.array([1, 4, 2])[:, None]                         # (P, 1)
-    logits, _, _ = model.forward(params, data.one_hot(prompt, V))
+    logits, _, _ = rnn_lm.forward(params, data.one_hot(prompt, V))
     n = 20000
     first = generate.generate(params, np.repeat(prompt, n, axis=1), 1, 0.7,
                               np.random.default_rng(4))[0]        # (n,)

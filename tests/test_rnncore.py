@@ -4,14 +4,14 @@ import autograd
 import numpy as np
 import pytest
 
-from rnncore import bptt, gradcheck, losses, model, output, rnn, testing
+from rnncore import bptt, gradcheck, losses, output, rnn, rnn_lm, testing
 from rnncore.data import datasets
 from rnncore.validation import check_shapes
 
 
 def make(T=5, B=2, D=3, H=4, V=6, seed=0, dtype=np.float64):
     rng = np.random.default_rng(seed)
-    params = model.init(D, H, V, rng, dtype)
+    params = rnn_lm.init(D, H, V, rng, dtype)
     params["b_h"] = rng.normal(size=H).astype(dtype) * 0.1      # non-zero biases test more
     params["b_y"] = rng.normal(size=V).astype(dtype) * 0.1
     xs = rng.normal(size=(T, B, D)).astype(dtype)
@@ -116,7 +116,7 @@ def test_output_layer_is_an_affine_map_of_every_state():
 
 def test_cross_entropy_is_mean_negative_log_probability():
     params, xs, h0, targets = make()
-    logits, _, _ = model.forward(params, xs, h0)
+    logits, _, _ = rnn_lm.forward(params, xs, h0)
     p = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
     T, B = targets.shape
     expected = -np.mean([np.log(p[t, b, targets[t, b]]) for t in range(T) for b in range(B)])
@@ -152,7 +152,7 @@ def test_cross_entropy_rejects_bad_targets():
 def test_hand_bptt_matches_autograd(nonlinearity, truncate):
     params, xs, h0, targets = make(T=7, seed=1)
     loss, grads = bptt.loss_and_grads(params, xs, targets, h0, nonlinearity, truncate)
-    ref_loss, ref = autograd.value_and_grad(model.loss)(params, xs, targets, h0, nonlinearity,
+    ref_loss, ref = autograd.value_and_grad(rnn_lm.loss)(params, xs, targets, h0, nonlinearity,
                                                          truncate, reference=True)
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-12)
     report = gradcheck.compare(grads, ref, tolerance=1e-9)
@@ -162,7 +162,7 @@ def test_hand_bptt_matches_autograd(nonlinearity, truncate):
 def test_hand_bptt_matches_finite_differences():
     params, xs, h0, targets = make(T=6, B=2, D=2, H=3, V=4, seed=2)
     _, grads = bptt.loss_and_grads(params, xs, targets, h0)
-    report = gradcheck.check(lambda p: model.loss(p, xs, targets, h0), params, grads)
+    report = gradcheck.check(lambda p: rnn_lm.loss(p, xs, targets, h0), params, grads)
     assert report.ok, report
 
 
@@ -176,7 +176,7 @@ def test_truncation_changes_the_gradient_not_the_loss():
     _, same = bptt.loss_and_grads(params, xs, targets, h0, truncate=8)    # one window: full BPTT
     assert gradcheck.compare(same, full, tolerance=1e-12).ok
     with pytest.raises(ValueError, match="truncate must be a positive"):
-        model.loss(params, xs, targets, h0, truncate=0)
+        rnn_lm.loss(params, xs, targets, h0, truncate=0)
 
 
 def test_backward_input_and_state_gradients_match_autograd():
@@ -222,7 +222,7 @@ def test_gradient_check_names_the_parameter_and_the_index():
     _, grads = bptt.loss_and_grads(params, xs, targets, h0)
     grads["W_h"] = grads["W_h"].copy()
     grads["W_h"][2, 1] += 0.01
-    report = gradcheck.check(lambda p: model.loss(p, xs, targets, h0), params, grads)
+    report = gradcheck.check(lambda p: rnn_lm.loss(p, xs, targets, h0), params, grads)
     assert not report.ok
     assert [row["name"] for row in report.failures] == ["W_h"]
     assert report.failures[0]["where"] == "index (2, 1)"
@@ -274,9 +274,9 @@ def test_sunspots_ship_with_the_package():
 
 def test_truncated_backward_still_reaches_the_initial_state():
     params, xs, h0, targets = make(T=7, seed=9)
-    logits, hs, _ = model.forward(params, xs, h0)
+    logits, hs, _ = rnn_lm.forward(params, xs, h0)
     dlogits = autograd.grad(lambda z: losses.softmax_cross_entropy(z, targets))(logits)
     _, dh0, _ = bptt.backward(params, xs, hs, h0, dlogits @ params["W_y"].T, truncate=3)
-    expected = autograd.grad(model.loss, 3)(params, xs, targets, h0, "tanh", 3)
+    expected = autograd.grad(rnn_lm.loss, 3)(params, xs, targets, h0, "tanh", 3)
     report = gradcheck.compare({"h0": dh0}, {"h0": expected}, tolerance=1e-10)
     assert report.ok, report

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnncore import data, gradcheck, losses, model, optim, train, trees
+from rnncore import data, gradcheck, losses, optim, rnn_lm, train, trees
 from rnncore.train import detach, tbptt_windows, train_tbptt
 
 
@@ -346,13 +346,13 @@ def test_the_progress_bar_shows_the_running_loss(capsys):
 
 def rnn_problem(T=12, B=2, D=3, H=4, V=3, seed=0):
     rng = np.random.default_rng(seed)
-    params = model.init(D, H, V, rng)
+    params = rnn_lm.init(D, H, V, rng)
     xs, ys = rng.normal(size=(T, B, D)), rng.integers(0, V, size=(T, B))
     return params, xs, ys, rng.normal(size=(B, H)) * 0.5
 
 
 def window_loss(params, xs, ys, state):
-    logits, _, h = model.forward(params, xs, state)
+    logits, _, h = rnn_lm.forward(params, xs, state)
     return losses.softmax_cross_entropy(logits, ys), h
 
 
@@ -373,7 +373,7 @@ def test_tbptt_is_one_update_per_window_with_a_detached_carried_state():
     trained, history = train_tbptt(window_loss, params, xs, ys, k, optim.sgd(lr), h0,
                                    progress=False)
     loss1, g1 = autograd.value_and_grad(window_loss_value)(params, xs[:k], ys[:k], h0)
-    _, _, h_k = model.forward(params, xs[:k], h0)                     # state after window 1
+    _, _, h_k = rnn_lm.forward(params, xs[:k], h0)                     # state after window 1
     params1 = {name: params[name] - lr * g1[name] for name in params}
     loss2, g2 = autograd.value_and_grad(window_loss_value)(params1, xs[k:], ys[k:], h_k)
     expected = {name: params1[name] - lr * g2[name] for name in params}
@@ -397,9 +397,9 @@ def test_one_window_equals_chapter_3_full_gradient_and_state_restarts_each_epoch
     trained, _ = train_tbptt(recording_loss, params, xs, ys, 5, optim.sgd(0.1), h0, epochs=2,
                              progress=False)
     np.testing.assert_array_equal(seen[1], h0)                        # epoch 2 starts from h0
-    g = autograd.grad(model.loss)(params, xs, ys, h0)                 # chapter 3, no truncation
+    g = autograd.grad(rnn_lm.loss)(params, xs, ys, h0)                 # chapter 3, no truncation
     first = {name: params[name] - 0.1 * g[name] for name in params}
-    g_again = autograd.grad(model.loss)(first, xs, ys, h0)
+    g_again = autograd.grad(rnn_lm.loss)(first, xs, ys, h0)
     expected = {name: first[name] - 0.1 * g_again[name] for name in params}
     assert gradcheck.compare(trained, expected, tolerance=1e-12).ok
 
@@ -420,10 +420,10 @@ def test_a_character_model_learns_with_carried_state():
     batches = data.lm_batches(vocab.encode(text), batch_size=4, seq_len=12)
 
     def lm_loss(p, x_ids, y_ids, state):
-        logits, _, h = model.forward(p, data.one_hot(x_ids, V), state)
+        logits, _, h = rnn_lm.forward(p, data.one_hot(x_ids, V), state)
         return losses.softmax_cross_entropy(logits, y_ids), h
 
-    params = model.init(V, 24, V, np.random.default_rng(0))
+    params = rnn_lm.init(V, 24, V, np.random.default_rng(0))
     _, history = train.train(lm_loss, params, batches, optim.adam(0.02), epochs=3, clip=5.0,
                              state=np.zeros((4, 24)), progress=False)
     assert history["loss"][0] == pytest.approx(np.log(V), rel=0.05)

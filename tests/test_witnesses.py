@@ -1,8 +1,8 @@
 """The witnesses of chapter 3 are independent of what they check.
 
-autograd applied to ``model.loss`` differentiates the fast layer ``rnn.forward``, whose gradient is
-the hand-written ``fastpath.rnn.numpy_backward``: it is no witness for hand-written BPTT. The witness is
-``model.loss(..., reference=True)``, the plain loop ``rnn.forward_reference`` differentiated by
+autograd applied to ``rnn_lm.loss`` differentiates the fast layer ``rnn.forward``, whose gradient
+is the hand-written ``fastpath.rnn.numpy_backward``: it is no witness for hand-written BPTT. The
+witness is ``rnn_lm.loss(..., reference=True)``, the plain loop ``rnn.forward_reference`` differentiated by
 autograd op by op; these tests plant bugs in the fast path and check that it catches them. They
 also check the truncated gradient against central differences of its surrogate loss.
 """
@@ -10,12 +10,12 @@ import autograd
 import numpy as np
 import pytest
 
-from rnncore import bptt, fastpath, gradcheck, model, rnn
+from rnncore import bptt, fastpath, gradcheck, rnn, rnn_lm
 
 
 def make(T=6, B=3, D=2, H=4, V=5, seed=0):
     rng = np.random.default_rng(seed)
-    params = model.init(D, H, V, rng)
+    params = rnn_lm.init(D, H, V, rng)
     params["b_h"] = 0.1 * rng.normal(size=H)
     xs = rng.normal(size=(T, B, D))
     h0 = 0.5 * rng.normal(size=(B, H))
@@ -52,12 +52,12 @@ def _bugs():
 
 def test_reference_path_is_the_same_model():
     params, xs, h0, targets = make()
-    fast = model.forward(params, xs, h0)
-    slow = model.forward(params, xs, h0, reference=True)
+    fast = rnn_lm.forward(params, xs, h0)
+    slow = rnn_lm.forward(params, xs, h0, reference=True)
     for a, b in zip(fast, slow):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(model.loss(params, xs, targets, h0, truncate=2),
-                               model.loss(params, xs, targets, h0, truncate=2, reference=True),
+    np.testing.assert_allclose(rnn_lm.loss(params, xs, targets, h0, truncate=2),
+                               rnn_lm.loss(params, xs, targets, h0, truncate=2, reference=True),
                                rtol=1e-13)
 
 
@@ -65,7 +65,7 @@ def test_reference_path_is_the_same_model():
 def test_hand_bptt_agrees_with_the_reference_witness(truncate):
     params, xs, h0, targets = make(seed=1)
     _, grads = bptt.loss_and_grads(params, xs, targets, h0, truncate=truncate)
-    witness = autograd.grad(model.loss)(params, xs, targets, h0, truncate=truncate,
+    witness = autograd.grad(rnn_lm.loss)(params, xs, targets, h0, truncate=truncate,
                                         reference=True)
     report = gradcheck.compare(grads, witness, tolerance=1e-10)
     assert report.ok, report
@@ -74,11 +74,11 @@ def test_hand_bptt_agrees_with_the_reference_witness(truncate):
 @pytest.mark.parametrize("bug", ["half_bias", "off_by_one", "not_carried"])
 def test_a_bug_planted_in_the_fast_path_is_caught_by_the_reference_witness(monkeypatch, bug):
     params, xs, h0, targets = make(seed=2)
-    witness = autograd.grad(model.loss)(params, xs, targets, h0, reference=True)
+    witness = autograd.grad(rnn_lm.loss)(params, xs, targets, h0, reference=True)
     planted, broken = _bugs()[bug]
     monkeypatch.setattr(fastpath.rnn, "numpy_backward", planted)
-    fast = autograd.grad(model.loss)(params, xs, targets, h0)          # follows the bug
-    again = autograd.grad(model.loss)(params, xs, targets, h0, reference=True)
+    fast = autograd.grad(rnn_lm.loss)(params, xs, targets, h0)          # follows the bug
+    again = autograd.grad(rnn_lm.loss)(params, xs, targets, h0, reference=True)
     report = gradcheck.compare(fast, witness, tolerance=1e-8)
     assert [row["name"] for row in report.failures] == broken, report
     assert gradcheck.compare(again, witness, tolerance=1e-14).ok, "the witness must not move"
@@ -88,24 +88,24 @@ def test_a_bug_planted_in_the_fast_path_is_caught_by_the_reference_witness(monke
 def test_truncated_gradient_is_the_gradient_of_the_frozen_window_surrogate(truncate):
     params, xs, h0, targets = make(T=7, seed=3)
     loss, grads = bptt.loss_and_grads(params, xs, targets, h0, truncate=truncate)
-    starts = model.window_starts(params, xs, truncate, h0)
+    starts = rnn_lm.window_starts(params, xs, truncate, h0)
     assert len(starts) == -(-7 // truncate)
-    np.testing.assert_allclose(model.frozen_window_loss(params, xs, targets, starts, truncate),
+    np.testing.assert_allclose(rnn_lm.frozen_window_loss(params, xs, targets, starts, truncate),
                                loss, rtol=1e-13)
     report = gradcheck.check(
-        lambda p: model.frozen_window_loss(p, xs, targets, starts, truncate), params, grads)
+        lambda p: rnn_lm.frozen_window_loss(p, xs, targets, starts, truncate), params, grads)
     assert report.ok, report
-    full = gradcheck.numerical_gradient(lambda p: model.loss(p, xs, targets, h0), params)
+    full = gradcheck.numerical_gradient(lambda p: rnn_lm.loss(p, xs, targets, h0), params)
     if truncate < 7:
         assert not gradcheck.compare(grads, full, tolerance=1e-5).ok, "truncation changes it"
     with pytest.raises(ValueError, match="need"):
-        model.frozen_window_loss(params, xs, targets, starts[:-1] if len(starts) > 1
+        rnn_lm.frozen_window_loss(params, xs, targets, starts[:-1] if len(starts) > 1
                                  else starts * 2, truncate)
 
 
 def test_backward_trace_records_every_step():
     params, xs, h0, targets = make(seed=4)
-    logits, hs, _ = model.forward(params, xs, h0)
+    logits, hs, _ = rnn_lm.forward(params, xs, h0)
     dhs = np.random.default_rng(5).normal(size=hs.shape)
     trace = []
     grads, _, _ = bptt.backward(params, xs, hs, h0, dhs, trace=trace)

@@ -146,11 +146,11 @@ WRONG = [
             return grads, dh_next
         """)),
     Wrong("truncated_bptt", "imports_window_starts", "takes the windows' start states from the "
-          "library's model.window_starts", _code("""
-        from rnncore import model
+          "library's rnn_lm.window_starts", _code("""
+        from rnncore import rnn_lm
 
         def truncated_bptt(params, xs, h0, dhs, k):
-            starts = model.window_starts(params, xs, k, h0)
+            starts = rnn_lm.window_starts(params, xs, k, h0)
             window_grads = []
             for i, h in enumerate(starts):
                 hs_w, _ = rnn.forward(params, xs[i * k:(i + 1) * k], h)

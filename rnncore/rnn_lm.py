@@ -1,4 +1,4 @@
-"""A whole sequence model: RNN layer -> output layer -> softmax cross-entropy.
+"""The RNN language model of chapters 2 and 3: RNN layer -> output layer -> softmax cross-entropy.
 
 One flat parameter dict holds both layers (``W_x, W_h, b_h, W_y, b_y``), so
 ``autograd.grad(loss)(params, xs, targets)`` returns gradients with the same keys.
