@@ -3,6 +3,7 @@
     python -m grader autograde ASSIGNMENT [--student ID ...] [--force] [--jobs N]
                                           [--unsafe-no-sandbox]
     python -m grader selftest ASSIGNMENT      # the solution scores full marks, the release zero
+    python -m grader student-edition OUT [--repository URL]   # the course without its answers
 
 ``autograde`` does what ``nbgrader autograde ASSIGNMENT`` does, into the same gradebook and
 autograded/ folder, and more: it reads every submitted file itself (so a file that is not JSON,
@@ -13,7 +14,11 @@ reason), grades the submissions in parallel, one sandbox per core, and records e
 grade yet (new, resubmitted, or cut short by an interrupted run) and leaves the others alone.
 """
 import argparse
+import contextlib
 import csv
+import fcntl
+import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -32,7 +37,8 @@ from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
-from grader import assignment as assignments, sandbox, submission
+from grader import assignment as assignments, edition, sandbox, submission
+from grader.checks import QuestionError
 from grader.nbgrader_plugin import SandboxedGrading, grade_notebook
 
 
@@ -71,10 +77,82 @@ def verdicts(graded, points):
     return found
 
 
-def _check_gradebook(db_url, assignment):
-    """Refuse, before touching anything, a gradebook that is missing, corrupt or locked."""
-    if not db_url.startswith("sqlite:///"):
+def _engine(db_url):
+    """A SQLAlchemy engine for a gradebook's URL (one per URL in this process), or Refused when
+    its driver is not installed."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+    if db_url not in _ENGINES:
+        try:
+            url = make_url(db_url)
+            arguments = {"connect_timeout": 10} if url.get_backend_name() == "postgresql" else {}
+            _ENGINES[db_url] = create_engine(url, connect_args=arguments, pool_pre_ping=True)
+        except (ImportError, NoSuchModuleError, ArgumentError) as error:
+            raise Refused(f"The gradebook {_shown(db_url)} needs a database driver that is not "
+                          f"installed ({type(error).__name__}: {error}). Nothing was graded. "
+                          f"For PostgreSQL use a postgresql:// URL with psycopg 3, which "
+                          f"`pip install -r requirements.txt` installs.") from None
+    return _ENGINES[db_url]
+
+
+_ENGINES = {}
+
+
+def _shown(db_url):
+    from sqlalchemy.engine import make_url
+    try:
+        return make_url(db_url).render_as_string(hide_password=True)
+    except Exception:
+        return "(a URL that cannot be read)"
+
+
+def _check_server(db_url, assignment):
+    """The pre-flight checks for a gradebook on a database server: it answers, it has the
+    assignment, and no other program holds a lock on it that recording would wait for."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError, OperationalError
+    engine, shown = _engine(db_url), _shown(db_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except (OperationalError, DBAPIError) as error:
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        raise Refused(f"The grader cannot connect to the gradebook {shown}: {reason}. Nothing "
+                      f"was graded: start the database server, or correct "
+                      f"c.CourseDirectory.db_url in nbgrader_config.py.") from None
+    _check_recorded(db_url, assignment)
+    if engine.dialect.name != "postgresql":
         return
+    try:
+        with engine.connect() as connection, connection.begin():
+            connection.execute(text("SET LOCAL lock_timeout = '5s'"))
+            connection.execute(text("LOCK TABLE submitted_assignment, submitted_notebook, grade, "
+                                    "comment IN SHARE ROW EXCLUSIVE MODE"))
+    except (OperationalError, DBAPIError) as error:
+        if getattr(getattr(error, "orig", None), "sqlstate", None) == "55P03":
+            raise Refused(f"The gradebook {shown} is locked by another program (the "
+                          f"formgrader, or another nbgrader or grader command?). Nothing was "
+                          f"graded; run again when it has finished.") from None
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        raise Refused(f"The gradebook {shown} cannot be used ({reason}). Nothing was "
+                      f"graded.") from None
+
+
+def _check_recorded(db_url, assignment):
+    with Gradebook(db_url) as gradebook:
+        try:
+            gradebook.find_assignment(assignment)
+        except MissingEntry:
+            raise Refused(f"The gradebook has no assignment {assignment!r}: run `nbgrader "
+                          f"generate_assignment {assignment}` first.") from None
+
+
+def _check_gradebook(db_url, assignment):
+    """Refuse, before touching anything, a gradebook that is missing, corrupt, locked or out of
+    reach, or that does not have the assignment (SQLite, PostgreSQL, or any other database)."""
+    if not db_url.startswith("sqlite:///"):
+        return _check_server(db_url, assignment)
     path = Path(db_url[len("sqlite:///"):])
     if not path.exists():
         raise Refused(f"There is no gradebook at {path}: run `nbgrader generate_assignment "
@@ -99,20 +177,61 @@ def _check_gradebook(db_url, assignment):
         raise Refused(f"The gradebook {path} is damaged ({error}). Nothing was graded and nothing "
                       f"was changed: restore it from a backup (or, if it is lost, run `nbgrader "
                       f"generate_assignment` for each assignment to start a new one).") from None
-    with Gradebook(db_url) as gradebook:
+    _check_recorded(db_url, assignment)
+
+
+def _digest(path):
+    """sha256 of a submitted file (None when it is missing): a second LMS download without
+    timestamps changes the file, not the timestamp."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+
+@contextlib.contextmanager
+def _exclusive(root, assignment, db_url=None):
+    """One grader at a time records students and writes the report of an assignment: graders of
+    the same course folder wait for a file lock, and graders on other machines that share a
+    PostgreSQL gradebook wait for an advisory lock of the database."""
+    folder = root / ".grader"
+    folder.mkdir(exist_ok=True)
+    with open(folder / f"{assignment}.lock", "a") as lock:
+        hand_back(folder, folder / f"{assignment}.lock")
+        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            gradebook.find_assignment(assignment)
-        except MissingEntry:
-            raise Refused(f"The gradebook has no assignment {assignment!r}: run `nbgrader "
-                          f"generate_assignment {assignment}` first.") from None
+            if db_url and not db_url.startswith("sqlite"):
+                engine = _engine(db_url)
+                if engine.dialect.name == "postgresql":
+                    from sqlalchemy import text
+                    key = int.from_bytes(hashlib.sha256(f"grader:{assignment}".encode())
+                                         .digest()[:8], "big", signed=True)
+                    with engine.connect() as connection:
+                        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                        try:
+                            yield
+                        finally:
+                            connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                               {"key": key})
+                            connection.commit()
+                    return
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _complete(gradebook, assignment, student, notebooks, coursedir):
     """Whether the student's submission has a grade for every test cell, graded from the
-    submission now in submitted/ (the same timestamp)."""
+    submission now in submitted/ (the same timestamp and the same files)."""
     graded = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
     if not graded.is_dir():
         return False
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+    for name in notebooks:
+        try:
+            with open(graded / f"{name}.ipynb", encoding="utf-8") as f:
+                recorded = json.load(f)["metadata"]["grader"]["submitted_sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        if recorded != _digest(submitted / f"{name}.ipynb"):
+            return False
     stamp = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment),
                  "timestamp.txt")
     graded_stamp = graded / "timestamp.txt"
@@ -164,8 +283,14 @@ def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=Fa
     # Read and grade in parallel (one sandbox, and uid, per worker); record each student in the
     # gradebook as soon as their notebooks are graded, so an interrupted batch keeps what it did.
     tasks = [(s, n) for s in found for n in spec.notebooks]
-    boxes = [sandbox.Sandbox(k, plugin.limits(), unsafe=unsafe or not plugin.sandbox)
-             for k in range(jobs)]
+    boxes = []
+    try:
+        for k in range(jobs):
+            boxes.append(plugin.box(k, unsafe))
+    except BaseException:
+        for box in boxes:
+            box.close()
+        raise
     free, lock, results = list(boxes), threading.Lock(), {}
     start = time.monotonic()
 
@@ -173,13 +298,19 @@ def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=Fa
         student, name = task
         path = submitted / student / assignment / f"{name}.ipynb"
         if not path.exists():
-            return task, submission.graded(submission.prepare(spec.notebooks[name].release, {}),
-                                           None, unreadable=f"the submission has no {path.name}")
+            graded = submission.graded(submission.prepare(spec.notebooks[name].release, {}),
+                                       None, unreadable=f"the submission has no {path.name}")
+            graded.metadata.setdefault("grader", {})["submitted_sha256"] = None
+            return task, graded
         with lock:
             box = free.pop()
         try:
-            return task, grade_notebook(spec.notebooks[name], spec, path.read_bytes(), student,
-                                        box, plugin.timeouts())
+            data = path.read_bytes()
+            graded = grade_notebook(spec.notebooks[name], spec, data, student, box,
+                                    plugin.timeouts())
+            graded.metadata.setdefault("grader", {})["submitted_sha256"] = (
+                hashlib.sha256(data).hexdigest())
+            return task, graded
         finally:
             with lock:
                 free.append(box)
@@ -189,8 +320,17 @@ def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=Fa
         for (student, name), graded in pool.map(work, tasks):
             results[student, name] = graded
             if all((student, n) in results for n in spec.notebooks):
-                record(config, coursedir, assignment, student,
-                       {n: results[student, n] for n in spec.notebooks})
+                with _exclusive(root, assignment, coursedir.db_url):
+                    # Another grader of this folder may have recorded the same files meanwhile.
+                    if not force:
+                        with Gradebook(coursedir.db_url) as gradebook:
+                            if _complete(gradebook, assignment, student, spec.notebooks,
+                                         coursedir):
+                                out(f"{student}: recorded meanwhile by another grader; "
+                                    f"kept as it is.")
+                                continue
+                    record(config, coursedir, assignment, student,
+                           {n: results[student, n] for n in spec.notebooks})
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # on an error, start nothing more
         for box in boxes:
@@ -243,35 +383,61 @@ def hand_back(*paths):
                 os.chown(item, int(uid), int(gid or uid))
 
 
+REPORT_HEADER = ["student", "notebook", "test", "score", "max", "reason", "seconds"]
+
+
 def _report(root, coursedir, assignment, students, spec, results, seconds, out):
+    """Merge this run's verdicts into .grader/<assignment>-report.csv (the rows of students not
+    graded now stay) and print each student's total as the gradebook holds it."""
     rows = []
     for (student, name), graded in sorted(results.items()):
         points = spec.notebooks[name].points
         for test, reason in verdicts(graded, points).items():
             rows.append([student, name, test, 0 if reason else points[test], points[test],
                          reason, graded.metadata.get("grader", {}).get("seconds", "")])
+    graded_now = {student for student, _ in results}
     report = root / ".grader" / f"{assignment}-report.csv"
-    with open(report, "w", newline="") as f:
-        csv.writer(f).writerows([["student", "notebook", "test", "score", "max", "reason",
-                                  "seconds"], *rows])
-    hand_back(report)
-    totals = {}
-    for student, _, _, score, top, _, _ in rows:
-        got, most = totals.get(student, (0, 0))
-        totals[student] = (got + score, most + top)
-    width = max(map(len, totals), default=7)
-    out(f"Graded {len(results)} notebook(s) of {len(students)} student(s) in {seconds:.1f} s:")
-    for student, (got, most) in totals.items():
-        reasons = [f"{test}: {reason.strip().splitlines()[0]}"
-                   for s, _, test, _, _, reason, _ in rows if s == student and reason]
-        out(f"  {student:<{width}}  {got:g}/{most:g}" + (f"   {reasons[0][:120]}" if reasons else ""))
+    with _exclusive(root, assignment):
+        kept = []
+        if report.exists():
+            with open(report, newline="", encoding="utf-8") as f:
+                old = list(csv.reader(f))
+            if old and old[0] == REPORT_HEADER:
+                kept = [row for row in old[1:] if row and row[0] not in graded_now]
+        merged = sorted(kept + [[str(v) for v in row] for row in rows],
+                        key=lambda row: (row[0], row[1]))
+        partial = report.with_name(f"{report.name}.{os.getpid()}.tmp")
+        with open(partial, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows([REPORT_HEADER, *merged])
+        os.replace(partial, report)
+        hand_back(report)
+    reasons = {}
+    for student, _, test, _, _, reason, _ in rows:
+        if reason and student not in reasons:
+            reasons[student] = f"{test}: {reason.strip().splitlines()[0]}"
+    width = max(map(len, graded_now), default=7)
+    out(f"Graded {len(results)} notebook(s) of {len(students)} student(s) in {seconds:.1f} s "
+        f"(totals as the gradebook holds them):")
+    with Gradebook(coursedir.db_url) as gradebook:
+        for student in sorted(graded_now):
+            try:
+                found = gradebook.find_submission(assignment, student)
+            except MissingEntry:
+                continue
+            late = found.late_submission_penalty or 0.0
+            notes = [f"late penalty {late:g}"] if late else []
+            if any(g.manual_score is not None for n in found.notebooks for g in n.grades):
+                notes.append("manual grades included")
+            line = f"  {student:<{width}}  {found.score - late:g}/{found.max_score:g}"
+            line += f" ({'; '.join(notes)})" if notes else ""
+            out(line + (f"   {reasons[student][:120]}" if student in reasons else ""))
     out(f"Every reason, per test cell: {report}")
 
 
 def selftest(root, assignment, out=print):
     """The solution scores full marks and the untouched release zero, with this grading.py."""
     root, _, _, plugin, spec = _course(root, assignment)
-    box = sandbox.Sandbox(0, plugin.limits(), unsafe=not plugin.sandbox)
+    box = plugin.box()
     failures = 0
     try:
         for name, notebook in spec.notebooks.items():
@@ -304,14 +470,25 @@ def main(argv=None):
                        help="run submissions as yourself, without the sandbox: trusted code only")
     test = commands.add_parser("selftest", help="check an assignment's grading.py")
     test.add_argument("assignment")
+    students = commands.add_parser("student-edition", help="write the course without solutions/, "
+                                   "grading.py, tests or benchmarks into a new folder")
+    students.add_argument("out", help="a new (or empty) folder outside the course")
+    students.add_argument("--repository", help="the URL of the edition's own repository, for "
+                                               "its launch buttons (_config.yml)")
     args = parser.parse_args(argv)
     try:
+        if args.command == "student-edition":
+            chosen = edition.build(Path.cwd(), args.out, args.repository)
+            print(f"Wrote the student edition ({len(chosen)} files) to {Path(args.out).resolve()}; "
+                  f"left out: {', '.join(edition.WITHHELD)}.")
+            return 0
         if args.command == "autograde":
             autograde(Path.cwd(), args.assignment, args.student, args.force, args.jobs,
                       args.unsafe_no_sandbox)
             return 0
         return 1 if selftest(Path.cwd(), args.assignment) else 0
-    except (Refused, assignments.CourseError, sandbox.SandboxUnavailable) as error:
+    except (Refused, assignments.CourseError, sandbox.SandboxUnavailable,
+            edition.EditionError, QuestionError) as error:
         print(f"grader: {error}", file=sys.stderr)
         return 2
     except sandbox.SandboxFailed as error:

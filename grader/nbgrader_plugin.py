@@ -15,6 +15,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Int
 
 from grader import assignment as assignments, engine, sandbox, submission
+from grader.sandbox import BASE_UID
 
 
 
@@ -28,6 +29,13 @@ class SandboxedGrading(NbGraderPreprocessor):
     memory_mb = Int(4096, help="Address space of the submission's process, in MiB.").tag(config=True)
     cpu_seconds = Int(600, help="CPU time of the submission's process.").tag(config=True)
     workers = Int(2, help="Submissions graded at once by python -m grader autograde.").tag(config=True)
+    base_uid = Int(BASE_UID, help="Submissions run as the first free uid from this one "
+                                          "(no user may have it).").tag(config=True)
+
+    def box(self, worker=0, unsafe=False):
+        """A Sandbox with these settings (unsafe: run without it, as when sandbox = False)."""
+        return sandbox.Sandbox(worker, self.limits(), unsafe=unsafe or not self.sandbox,
+                               base_uid=self.base_uid)
 
     def limits(self):
         return sandbox.Limits(memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds)
@@ -40,7 +48,7 @@ class SandboxedGrading(NbGraderPreprocessor):
         course = CourseDirectory(config=self.config)
         assignment = assignments.load(course.root, info["assignment"], course.source_directory,
                                       course.release_directory)
-        box = sandbox.Sandbox(0, self.limits(), unsafe=not self.sandbox)
+        box = self.box()
         try:
             graded = grade_notebook(assignment.notebooks[info["notebook"]], assignment,
                                     nbformat.writes(nb).encode(), info["student"], box,

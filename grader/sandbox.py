@@ -15,13 +15,15 @@ IPython, Jupyter and matplotlib directory and its only writable place. The cours
 solutions, the hidden tests, the gradebook, the other submissions) is simply not there. The
 loopback interface stays down: there is no network. When the grader closes the channel or kills
 the run, the namespace's init dies and the kernel kills every process the submission started.
-Each parallel worker has a uid of its own (BASE_UID + worker), so limits on processes count
-one run at a time.
+Each parallel worker, of this grader process or of another running at the same time, has a
+uid of its own (the first free one from BASE_UID, held with a lock in /run/grader-uids), so
+limits on processes count one run at a time.
 
 Without the privileges this needs, ``check()`` says what to run; ``Sandbox(unsafe=True)`` runs
 the submission as the current user in a fresh temporary directory with the same limits but none
 of the isolation, for code one trusts.
 """
+import fcntl
 import os
 import resource
 import shutil
@@ -35,6 +37,8 @@ import grader
 import rnncore
 
 BASE_UID = 61000
+UIDS = 1000                       # a run takes the first free uid of BASE_UID ... BASE_UID + 999
+UID_LOCKS = Path("/run/grader-uids")
 
 
 @dataclass(frozen=True)
@@ -172,13 +176,31 @@ def packages():
     return [Path(grader.__file__).resolve().parent, Path(rnncore.__file__).resolve().parent]
 
 
-class Sandbox:
-    """Starts runs of grader.runner for one worker (0, 1, ...): sandboxed, or unsafe=True."""
+def _claim_uid(base):
+    """(uid, lock): the first uid from base that no other sandbox on this machine holds (every
+    grader process, and every worker in it, runs its submissions as a uid of its own, so limits
+    on processes count one run only); the lock is held until close()."""
+    UID_LOCKS.mkdir(mode=0o700, exist_ok=True)
+    for uid in range(base, base + UIDS):
+        lock = os.open(UID_LOCKS / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return uid, lock
+        except BlockingIOError:
+            os.close(lock)
+    raise SandboxUnavailable(_help(f"all {UIDS} sandbox uids from {base} are in use"))
 
-    def __init__(self, worker=0, limits=Limits(), unsafe=False):
+
+class Sandbox:
+    """Starts runs of grader.runner for one worker (0, 1, ...): sandboxed, or unsafe=True.
+    Sandboxed runs use a uid of their own, the first free one from base_uid."""
+
+    def __init__(self, worker=0, limits=Limits(), unsafe=False, base_uid=BASE_UID):
         self.worker, self.limits, self.unsafe = worker, limits, unsafe
+        self.uid, self._uid_lock = None, None
         if not unsafe:
             check()
+            self.uid, self._uid_lock = _claim_uid(base_uid)
         self.scratch = Path(tempfile.mkdtemp(prefix=f"grader-{worker}-"))
         os.chmod(self.scratch, 0o700)
         self.log = self.scratch.with_suffix(".log")   # what the last run's setup printed
@@ -193,7 +215,7 @@ class Sandbox:
                     Path(sys.base_exec_prefix)}
         read_only = ["/usr", "/bin", "/lib", "/lib32", "/lib64", "/sbin", "/etc",
                      *sorted(map(str, prefixes))]
-        uid = BASE_UID + self.worker
+        uid = self.uid
         environment = {
             "ROOT": str(self.scratch), "READ_ONLY": "\n".join(read_only),
             "PACKAGES": "\n".join(str(p) for p in packages()), "LIBRARY": LIBRARY,
@@ -256,5 +278,8 @@ class Sandbox:
 
     def close(self):
         shutil.rmtree(self.scratch, ignore_errors=True)
+        if self._uid_lock is not None:
+            os.close(self._uid_lock)
+            self._uid_lock = None
         if not self.keep_log:
             self.log.unlink(missing_ok=True)

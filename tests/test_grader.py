@@ -340,6 +340,7 @@ CASES = [
     Case("kernelspec", "the kernelspec swapped for R's", edit=_kernelspec),
 ]
 MISSING = "missing_notebook"            # a submission folder without the notebook
+TEST_UID = 62000                        # the sandboxes of this file's courses run from this uid
 
 
 def build(case, course):
@@ -364,12 +365,16 @@ def grader(args, course, check=True, timeout=900, **kw):
     return result
 
 
-def make_course(path, cases=CASES):
+def make_course(path, cases=CASES, config=""):
+    """A course folder with chapter 1's assignment (generated, recorded in the gradebook) and
+    the cases' submissions; config: more lines for its nbgrader_config.py."""
     path.mkdir(parents=True, exist_ok=True)
-    config = (ROOT / "nbgrader_config.py").read_text()
+    config = (ROOT / "nbgrader_config.py").read_text() + "\n" + config
     # Short limits keep the loops of the corpus cheap; the values themselves are tested elsewhere.
+    # Its own range of uids, so that other graders on the machine do not count as its own.
     (path / "nbgrader_config.py").write_text(config + "\nc.SandboxedGrading.cell_timeout = 6\n"
-                                             "c.SandboxedGrading.call_timeout = 6\n")
+                                             "c.SandboxedGrading.call_timeout = 6\n"
+                                             f"c.SandboxedGrading.base_uid = {TEST_UID}\n")
     shutil.copytree(ROOT / "solutions" / A, path / "solutions" / A)
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", A, "--force"],
                    cwd=path, check=True, capture_output=True)
@@ -410,15 +415,15 @@ def messages(course, student):
 
 
 def sandbox_processes():
-    """Processes still running as one of the sandbox's uids."""
-    from grader.sandbox import BASE_UID
+    """Processes still running as one of the uids of this file's sandboxes."""
+    from grader.sandbox import UIDS
     found = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             uid_line = next(l for l in status.read_text().splitlines() if l.startswith("Uid:"))
         except (OSError, StopIteration):
             continue
-        if BASE_UID <= int(uid_line.split()[1]) < BASE_UID + 16:
+        if TEST_UID <= int(uid_line.split()[1]) < TEST_UID + UIDS:
             found.append(status.parent.name)
     return found
 
@@ -697,6 +702,7 @@ def test_the_sudo_recipes_agree():
     assert all(commands == {sandbox.SUDO_COMMAND} for commands in found.values()), found
 
 
+
 # --- nbgrader's exchange (issue 14) --------------------------------------------------------------
 
 def nbgrader_as(user, home, args, cwd, exchange):
@@ -749,3 +755,228 @@ def test_feedback_goes_back_through_nbgrader_exchange(tmp_path):
         score, top = sum(expected_scores(case).values()), sum(POINTS.values())
         assert f"Score: {score:.1f} / {top:.1f}" in pages[0].read_text(encoding="utf-8")
 
+
+# --- an LMS's downloads, due dates, manual grades (issue 14) ------------------------------------
+
+def _zip(path, files):
+    import zipfile
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+
+
+def test_canvas_late_files_resubmissions_and_a_second_download(tmp_path):
+    """The Canvas pattern of nbgrader_config.py files late ("_LATE_") and resubmitted ("-1")
+    notebooks under the student's id and the notebook's name; a second download needs --force,
+    keeps the other students' files, and the grader then regrades exactly what changed."""
+    import re
+    pattern = re.search(r'^#\s+r"(.*LATE.*)"$', (ROOT / "nbgrader_config.py").read_text(),
+                        re.M).group(1)
+    course = make_course(tmp_path / "course", [])
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write(f"\nc.FileNameCollectorPlugin.named_regexp = {pattern!r}\n")
+    solution, release = build(CASES[0], course), build(CASES[1], course)
+    archive = course / "downloaded" / A / "archive" / "submissions.zip"
+    _zip(archive, {f"smithjohn_101_9001_{A}.ipynb": solution,
+                   f"doejane_LATE_102_9002_{A}-1.ipynb": solution,
+                   f"leeann_103_9003_{A}-2.ipynb": release})
+    collect = lambda *extra: subprocess.run([sys.executable, "-m", "nbgrader", "zip_collect", A,
+                                             *extra], cwd=course, capture_output=True, text=True)
+    run = collect()
+    assert run.returncode == 0, run.stderr
+    filed = lambda student: (course / "submitted" / student / A / f"{A}.ipynb").read_bytes()
+    assert [filed("101"), filed("102"), filed("103")] == [solution, solution, release]
+    grader(["autograde", A], course)
+    totals = {s: sum(g for g, _ in grades.values()) for s, grades in gradebook_rows(course).items()}
+    assert totals == {"101": sum(POINTS.values()), "102": sum(POINTS.values()), "103": 0}
+    # A later download, in place of the first: 103 resubmitted, late.
+    archive.unlink()
+    _zip(archive.with_name("later.zip"), {f"leeann_LATE_103_9004_{A}-3.ipynb": solution})
+    run = collect()
+    assert run.returncode != 0 and "--force" in run.stdout + run.stderr
+    run = collect("--force")
+    assert run.returncode == 0, run.stderr
+    assert [filed("101"), filed("102"), filed("103")] == [solution, solution, solution]
+    again = grader(["autograde", A], course)
+    assert "2 submission(s) already graded" in again.stdout, again.stdout
+    assert "Graded 1 notebook(s) of 1 student(s)" in again.stdout, again.stdout
+    totals = {s: sum(g for g, _ in grades.values()) for s, grades in gradebook_rows(course).items()}
+    assert totals == {s: sum(POINTS.values()) for s in ("101", "102", "103")}
+
+
+def test_printed_totals_include_manual_grades_and_late_penalties(tmp_path):
+    late = Case("late", "the solution, handed in after the due date")
+    course = make_course(tmp_path / "course", [CASES[0], late])
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write('\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
+    (course / "submitted" / "late" / A / "timestamp.txt").write_text("2026-11-22 09:00:00.000000 UTC")
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        gradebook.update_or_create_assignment(A, duedate="2026-11-21 00:00:00 UTC")
+    top = sum(POINTS.values())
+    run = grader(["autograde", A], course)
+    lines = {line.split()[0]: line for line in run.stdout.splitlines() if line.startswith("  ")}
+    assert f"{top:g}/{top:g}" in lines["solution"], run.stdout
+    assert f"0/{top:g}" in lines["late"] and "late" in lines["late"].split(None, 1)[1], run.stdout
+    # A manual grade given in the formgrader, then a regrade: the printed total is the gradebook's.
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        grade = gradebook.find_grade("test_rnn_step", A, A, "solution")
+        grade.manual_score = 0.5
+        gradebook.db.commit()
+    run = grader(["autograde", A, "--force", "--student", "solution"], course)
+    line = next(l for l in run.stdout.splitlines() if l.startswith("  solution"))
+    assert f"{top - POINTS['test_rnn_step'] + 0.5:g}/{top:g}" in line and "manual" in line, run.stdout
+
+
+# --- several graders, one gradebook (issue 14) -----------------------------------------------------
+
+def test_two_graders_at_once_on_overlapping_students(tmp_path):
+    """Two graders of one course folder started together, one on every student and one on two of
+    them: neither crashes, each student is recorded once, and the report keeps everyone."""
+    cases = [c for c in CASES if c.name in ("solution", "release", "allclose_patched",
+                                            "truncated")]
+    course = make_course(tmp_path / "course", cases)
+    command = [sys.executable, "-m", "grader", "autograde", A, "--jobs", "1"]
+    runs = [subprocess.Popen(command + extra, cwd=course, text=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+            for extra in ([], ["--student", "solution", "--student", "release"])]
+    outputs = [run.communicate(timeout=600) for run in runs]
+    for run, (stdout, stderr) in zip(runs, outputs):
+        assert run.returncode == 0, stdout + stderr
+        assert "Traceback" not in stderr, stderr
+    rows = gradebook_rows(course)
+    assert set(rows) == {c.name for c in cases}
+    for case in cases:
+        assert {t: s for t, (s, _) in rows[case.name].items()} == expected_scores(case)
+    with sqlite3.connect(course / "gradebook.db") as db:
+        (count,) = db.execute("select count(*) from submitted_assignment").fetchone()
+        (grades,) = db.execute("select count(*) from grade").fetchone()
+    assert count == len(cases) and grades == len(cases) * len(TESTS)
+
+    def reported():
+        import csv
+        with open(course / ".grader" / f"{A}-report.csv", newline="") as f:
+            header, *rows = csv.reader(f)
+        assert header[0] == "student"
+        return sorted(tuple(row) for row in rows)
+    first = reported()
+    assert {row[0] for row in first} == {c.name for c in cases}
+    assert len(first) == len(cases) * len(TESTS)
+    # A run for one student merges into the report instead of overwriting it.
+    grader(["autograde", A, "--force", "--student", "release"], course)
+    again = reported()
+    assert [row[:6] for row in again] == [row[:6] for row in first]
+
+
+# --- a PostgreSQL gradebook (issue 14) ---------------------------------------------------------
+
+def _postgres_bin():
+    """The folder of Debian's PostgreSQL server programs (initdb, pg_ctl), or None."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                   key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A private PostgreSQL server for this module: a cluster in a temporary folder, run by the
+    unprivileged user nobody, on a free port of 127.0.0.1. Yields new_database(name) -> db_url."""
+    import pwd
+    import socket
+    import tempfile
+    binaries = _postgres_bin()
+    if binaries is None:
+        pytest.skip("PostgreSQL's server programs (initdb, pg_ctl) are not installed: "
+                    "apt-get install postgresql (bash .ci/run does)")
+    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed: "
+                                                     "pip install -r requirements.txt")
+    nobody = pwd.getpwnam("nobody")
+    folder = Path(tempfile.mkdtemp(prefix="grader-postgres-"))
+    os.chown(folder, nobody.pw_uid, nobody.pw_gid)
+    as_nobody = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}",
+                 "--clear-groups"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = lambda *args: subprocess.run(as_nobody + [str(a) for a in args], check=True,
+                                       capture_output=True, text=True, timeout=120)
+    run(binaries / "initdb", "-D", folder / "data", "-U", "grader", "--auth=trust", "-E", "UTF8",
+        "--no-sync")
+    run(binaries / "pg_ctl", "-D", folder / "data", "-l", folder / "server.log", "-w", "-o",
+        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    admin = f"postgresql://grader@127.0.0.1:{port}/postgres"
+
+    def new_database(name):
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql://grader@127.0.0.1:{port}/{name}"
+
+    new_database.port = port
+    try:
+        yield new_database
+    finally:
+        run(binaries / "pg_ctl", "-D", folder / "data", "-m", "immediate", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _with_database(course, db_url):
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write(f"\nc.CourseDirectory.db_url = {db_url!r}\n")
+
+
+def _rows(db_url):
+    with Gradebook(db_url) as gradebook:
+        return {s.id: {g.name: g.score for g in gradebook.find_submission_notebook(
+                    A, A, s.id).grades} for s in gradebook.students}
+
+
+def test_a_postgresql_gradebook(postgres, tmp_path):
+    """generate_assignment, python -m grader autograde and nbgrader export on PostgreSQL, with
+    the URL the docs give (postgresql://, psycopg 3)."""
+    cases = [c for c in CASES if c.name in ("solution", "release", "allclose_patched")]
+    db_url = postgres("term")
+    course = make_course(tmp_path / "course", cases, f"c.CourseDirectory.db_url = {db_url!r}\n")
+    grader(["autograde", A], course)
+    assert not (course / "gradebook.db").exists()     # nothing went to a SQLite file
+    rows = _rows(db_url)
+    assert set(rows) == {c.name for c in cases}
+    for case in cases:
+        assert rows[case.name] == expected_scores(case), case.name
+    export = subprocess.run([sys.executable, "-m", "nbgrader", "export", "--to", "grades.csv"],
+                            cwd=course, capture_output=True, text=True)
+    assert export.returncode == 0, export.stderr
+    assert "solution" in (course / "grades.csv").read_text()
+
+
+@pytest.mark.parametrize("problem, expected", [
+    ("server down", "cannot connect"),
+    ("assignment not recorded", "has no assignment"),
+    ("table locked", "locked by another program"),
+    ("no driver", "driver"),
+])
+def test_postgresql_problems_are_found_before_any_grading(postgres, tmp_path, problem, expected):
+    import psycopg
+    db_url = postgres(f"pre_{problem.replace(' ', '_')}")
+    course = make_course(tmp_path / "course", [CASES[0]],
+                         f"c.CourseDirectory.db_url = {db_url!r}\n")   # (records the assignment)
+    url = {"server down": db_url.replace(f":{postgres.port}/", ":1/"),
+           "no driver": db_url.replace("postgresql://", "postgresql+pg8000://"),
+           "assignment not recorded": postgres(f"empty_{tmp_path.name}")}.get(problem, db_url)
+    _with_database(course, url)
+    lock = None
+    if problem == "table locked":
+        lock = psycopg.connect(db_url)
+        lock.execute("LOCK TABLE submitted_assignment IN ACCESS EXCLUSIVE MODE")
+    try:
+        run = grader(["autograde", A], course, check=False, timeout=300)
+    finally:
+        if lock is not None:
+            lock.rollback()
+            lock.close()
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert expected in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert "Nothing was graded" in run.stderr or "first" in run.stderr, run.stderr
+    assert not (course / "autograded").exists()
