@@ -60,10 +60,11 @@ def sample(logits, temperature, rng):
 def generate(params, prompt, length, temperature, rng, forward=rnn.forward):
     """Continue each column of ``prompt`` by ``length`` sampled ids, feeding each one back in.
 
-    params: one dict with the recurrent layer's weights and the output layer's ``W_y`` (H, V),
-    ``b_y`` (V,), as :func:`rnncore.rnn_lm.init` makes them; prompt: (P, B) ids, P >= 1, read first
-    to set the state; forward: the layer, ``forward(params, xs, state) -> (hs, state)``
-    (:func:`rnncore.rnn.forward`, or the LSTM's or GRU's). Inputs are one-hot, so D = V.
+    params: a model ``{"<part>": layer params, "output": {"W_y": (H, V), "b_y": (V,)}}``, or one
+    flat dict as :func:`rnncore.rnn_lm.init` makes (:func:`rnncore.output.split_model`); prompt:
+    (P, B) ids, P >= 1, read first to set the state; forward: the layer,
+    ``forward(layer params, xs, state) -> (hs, state)`` (:func:`rnncore.rnn.forward`, or the
+    LSTM's or GRU's). Inputs are one-hot, so D = V.
     Returns the generated ids, (length, B); the prompt is not repeated.
 
     Each step: logits y_t = W_y h_t + b_y, c_{t+1} ~ softmax(y_t / temperature), then
@@ -73,15 +74,16 @@ def generate(params, prompt, length, temperature, rng, forward=rnn.forward):
     if prompt.ndim != 2 or len(prompt) < 1:
         raise ValueError(f"prompt has shape {prompt.shape}, expected (P, B) with P >= 1 "
                          f"(one column per sequence; a single text: ids[:, None])")
-    V = check_shapes(W_y=(params["W_y"], "H V"))["V"]
+    layer, out = output.split_model(params)
+    V = check_shapes(W_y=(out["W_y"], "H V"))["V"]
     check_ids("prompt", prompt, V)
-    dtype = np.result_type(params["W_y"])
-    hs, state = forward(params, data.one_hot(prompt, V, dtype), None)     # read the prompt
+    dtype = np.result_type(out["W_y"])
+    hs, state = forward(layer, data.one_hot(prompt, V, dtype), None)      # read the prompt
     ids = []
     for _ in range(int(length)):
-        logits = output.forward(params, hs[-1])                          # (B, V)
+        logits = output.forward(out, hs[-1])                             # (B, V)
         ids.append(sample(logits, temperature, rng))                     # (B,)
-        hs, state = forward(params, data.one_hot(ids[-1][None], V, dtype), state)  # one step
+        hs, state = forward(layer, data.one_hot(ids[-1][None], V, dtype), state)  # one step
     return np.stack(ids) if ids else np.zeros((0, prompt.shape[1]), dtype=np.int64)
 
 

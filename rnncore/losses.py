@@ -1,8 +1,10 @@
 """Losses over sequences: softmax cross-entropy, mean squared error (each with an optional mask),
-and two numbers to report: perplexity and accuracy."""
+and two numbers to report: perplexity and accuracy; :func:`next_token_loss`, the language-model
+loss of any model ``{"<part>": ..., "output": ...}``."""
 import autograd.numpy as np
 from autograd.tracer import getval
 
+from . import data, output
 from .numerics import log_softmax
 from .validation import check_ids, check_shapes
 
@@ -68,3 +70,20 @@ def accuracy(logits, targets, mask=None):
     if mask is None:
         return float(np.mean(correct))
     return float(np.sum(correct * np.asarray(mask)) / max(float(np.sum(mask)), 1.0))
+
+
+def next_token_loss(forward, V=None):
+    """loss(params, xs, ys): the next-token cross-entropy of a model ``{"<part>": ..., "output":
+    ...}`` whose part runs ``forward(params[part], inputs)`` -> (T, B, W) features, or (features,
+    final state) as the recurrent layers return.
+
+    V: the inputs are ids (T, B), one-hot encoded to V classes; None: xs are the inputs already.
+    ys: (T, B) the next ids. A flat dict (:func:`rnncore.rnn_lm.init`) works too.
+    """
+    def loss(params, xs, ys):
+        body, out = output.split_model(params)
+        features = forward(body, xs if V is None else data.one_hot(xs, V))
+        if isinstance(features, tuple):
+            features = features[0]                                         # (hs, final state)
+        return softmax_cross_entropy(output.forward(out, features), ys)   # (T, B, V) logits
+    return loss

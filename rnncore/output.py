@@ -2,6 +2,9 @@ r"""The output layer: y_t = g(W_y h_t + b_y) in the book, ``hs @ W_y + b_y`` in 
 
 It returns the *logits* (the pre-activation); g is applied by the loss, e.g. the softmax inside
 :func:`rnncore.losses.softmax_cross_entropy`, which is both simpler and numerically safer.
+
+A model's parameters hold its parts by name and this layer as ``"output"``:
+``{"layer": lstm.init(...), "output": output.init(...)}``; :func:`split_model` takes them apart.
 """
 import autograd.numpy as np
 
@@ -27,3 +30,18 @@ def forward(params, hs):
         raise ValueError(f"hs has shape {tuple(np.shape(hs))}, expected (..., H) with "
                          f"H = {np.shape(params['W_y'])[0]} from W_y")
     return hs @ params["W_y"] + params["b_y"]
+
+
+def split_model(params):
+    """(the body's params, the output layer's) of a model ``{"<part>": ..., "output": ...}``.
+
+    A flat dict, as :func:`rnncore.rnn_lm.init` makes (the layer's weights beside W_y and b_y),
+    serves as both.
+    """
+    if "output" not in params:
+        return params, params
+    parts = [k for k in params if k != "output"]
+    if len(parts) != 1:
+        raise ValueError(f"params has the parts {parts} beside 'output': expected one, as in "
+                         f'{{"layer": ..., "output": ...}}')
+    return params[parts[0]], params["output"]

@@ -132,6 +132,22 @@ def test_generate_works_with_the_gated_layers(layer):
     np.testing.assert_array_equal(greedy, np.argmax(output.forward(params, hs)[1:-1], axis=-1))
 
 
+
+@pytest.mark.parametrize("layer", [rnn, lstm, gru])
+def test_generate_runs_a_model_of_parts_as_it_runs_the_same_weights_flat(layer):
+    V, H = 6, 5
+    rng = np.random.default_rng(8)
+    model = {"layer": layer.init(V, H, rng), "output": output.init(H, V, rng)}
+    flat = {**model["layer"], **model["output"]}
+    prompt = np.array([[1, 4], [2, 0]])
+    a = generate.generate(model, prompt, 10, 0.8, np.random.default_rng(9), forward=layer.forward)
+    b = generate.generate(flat, prompt, 10, 0.8, np.random.default_rng(9), forward=layer.forward)
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"the parts \['layer', 'other'\] beside 'output'"):
+        generate.generate({**model, "other": {}}, prompt, 3, 1.0, np.random.default_rng(0),
+                          forward=layer.forward)
+
+
 def test_generate_keeps_float32_and_checks_the_prompt():
     params = {k: v.astype(np.float32) for k, v in small_model().items()}
     out = generate.generate(params, np.array([[1]]), 3, 1.0, np.random.default_rng(0))
