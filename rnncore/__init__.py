@@ -45,6 +45,8 @@ Modules, one idea each:
 - :mod:`rnncore.rotary`    rotary position embeddings: scores that depend on t - s only
 - :mod:`rnncore.linear_attention`  causal linear attention, computed as attention and as an RNN
 - :mod:`rnncore.plots`, :mod:`rnncore.widgets`  the book's figures and controls
+- :mod:`rnncore.browser`   under Pyodide (the book's Run in the browser, 32-bit numpy):
+                           ``np.bincount`` that takes int64 indices, installed on import there
 
 Two gradient paths, one truth: each cell's ``forward`` is an autograd primitive whose backward is
 the hand-derived BPTT in plain numpy (fast); ``forward_reference`` is the same loop differentiated
@@ -55,6 +57,12 @@ Layout, everywhere: time-major sequences ``xs: (T, B, D)``, hidden states ``(B, 
 vectors times weights (``h @ W_h``), so each weight is the transpose of the book's column form.
 """
 __version__ = "0.1.0"
+
+import sys as _sys
+
+if _sys.platform == "emscripten":     # Pyodide (the book's Run in the browser): rnncore.browser
+    from . import browser as _browser
+    _browser.patch_numpy()
 
 from . import (attention, audio, bptt, data, dates,  # noqa: E402,F401
                dynamics, forecast, gates, generate, gradcheck, gru, losses, lstm, optim,

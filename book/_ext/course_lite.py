@@ -318,9 +318,13 @@ def assemble(store, lite_src, srcdir):
 
 
 def _clear_outputs(notebook):
+    """No outputs, no saved widget state; the language named, so JupyterLite picks its Python
+    kernel without asking (the kernelspec, python3, is not one of its kernels)."""
     for cell in notebook["cells"]:
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
+    notebook["metadata"].pop("widgets", None)
+    notebook["metadata"].setdefault("language_info", {"name": "python"})
     return notebook
 
 
