@@ -13,9 +13,10 @@ Modules, one idea each:
 - :mod:`rnncore.dynamics`  Jacobian products dh_T/dh_t, gradient norms against the lag and their
                            bound (gamma sigma_max)^k; spectral radius and norm; runs that diverge
 - :mod:`rnncore.gates`     the LSTM's and GRU's gate activations over a sequence, for plotting
-- :mod:`rnncore.output`    the output layer y_t = W_y h_t + b_y (logits)
+- :mod:`rnncore.output`    the output layer y_t = W_y h_t + b_y (logits); a model's parameters are
+                           ``{"<part>": ..., "output": ...}`` (split_model takes them apart)
 - :mod:`rnncore.losses`    softmax cross-entropy over sequences, mean squared error, accuracy,
-                           perplexity
+                           perplexity; next_token_loss, the language-model loss of any model
 - :mod:`rnncore.rnn_lm`    chapters 2-3's RNN language model: RNN -> output -> loss as one function
                            autograd can differentiate; truncated windows
 - :mod:`rnncore.bptt`      backpropagation through time, by hand
