@@ -357,14 +357,19 @@ def word_classifier(student, ref, rng):
            f"classify_words returned labels of dtype {predicted.dtype}, expected integers "
            f"(indices into audio.WORDS). Hint: np.argmax gives integers; do not turn them into "
            f"floats")
-    word = int(rng.integers(len(audio.WORDS)))
-    for idx in (np.flatnonzero(labels_test == word)[:5], [int(rng.integers(200))]):
-        alone = np.asarray(student.classify_words(params, S_test[:, idx]))
-        expect(alone.shape == (len(idx),) and np.array_equal(alone, predicted[idx]),
-               f"given {len(idx)} of the hidden clips on their own, classify_words named them "
-               f"otherwise than in the batch of 200. Hint: standardise with the TRAINING clips' "
-               f"mean and std kept in params, never with the statistics of the batch you are "
-               f"given")
+    word, one = int(rng.integers(len(audio.WORDS))), int(rng.integers(200))
+    few = np.flatnonzero(labels_test == word)[:5]
+    loud = S_test[:, :40] + 8.0                   # 40 other clips, e^8 times louder
+    for batch, idx, how in [(S_test[:, few], few, "given 5 of the hidden clips on their own"),
+                            (S_test[:, [one]], [one], "given one hidden clip on its own"),
+                            (np.concatenate([S_test[:, few], loud], axis=1), few,
+                             "given 5 of the hidden clips among 40 louder ones")]:
+        alone = np.asarray(student.classify_words(params, batch))
+        expect(alone.shape == (batch.shape[1],)
+               and np.array_equal(alone[:len(idx)], predicted[idx]),
+               f"{how}, classify_words named them otherwise than in the batch of 200. Hint: "
+               f"standardise with the TRAINING clips' mean and std kept in params, never with "
+               f"the statistics of the batch you are given")
     accuracy = float(np.mean(predicted == labels_test))
     wrong = predicted != labels_test
     reversed_share = (float(np.mean(predicted[wrong] == (labels_test[wrong] ^ 1)))
