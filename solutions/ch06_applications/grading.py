@@ -359,11 +359,12 @@ def word_classifier(student, ref, rng):
            f"floats")
     word, one = int(rng.integers(len(audio.WORDS))), int(rng.integers(200))
     few = np.flatnonzero(labels_test == word)[:5]
-    loud = S_test[:, :40] + 8.0                   # 40 other clips, e^8 times louder
+    everything = np.arange(200)
     for batch, idx, how in [(S_test[:, few], few, "given 5 of the hidden clips on their own"),
                             (S_test[:, [one]], [one], "given one hidden clip on its own"),
-                            (np.concatenate([S_test[:, few], loud], axis=1), few,
-                             "given 5 of the hidden clips among 40 louder ones")]:
+                            (np.concatenate([S_test, S_test + 8.0], axis=1), everything,
+                             "given the 200 hidden clips with 200 louder copies (e^8 times the "
+                             "power) in the same batch")]:
         alone = np.asarray(student.classify_words(params, batch))
         expect(alone.shape == (batch.shape[1],)
                and np.array_equal(alone[:len(idx)], predicted[idx]),
