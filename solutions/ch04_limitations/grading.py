@@ -268,6 +268,35 @@ def _with_sizes(rng, H, sigma, rho):
     return Q @ (eig + lo * U) @ Q.T
 
 
+def _boundaries(rng):
+    """Matrices exactly ON the thresholds, on every draw, each read with every activation (scaled
+    by 1 / gamma, a power of 2): numpy computes their sigma_max and rho exactly, in float64 and
+    float32 (checked on thousands of draws), so that the strict conditions decide. Each is a
+    random signed permutation P of a matrix of one of three kinds, P M P.T:
+    sigma_max = 1 > rho (a nilpotent shift), rho = 1 < sigma_max (upper triangular, a diagonal
+    entry +-1), and sigma_max = rho = 1 (+-1 on the diagonal, or a rotation by 90 degrees)."""
+    cases = []
+    for kind in ("shift", "triangular", "diagonal", "rotation"):
+        H = int(rng.integers(2, 6))
+        if kind == "shift":
+            M, what = np.diag(rng.choice([-1.0, 1.0], H - 1), 1), "sigma_max = 1, rho = 0"
+        elif kind == "triangular":
+            M = np.triu(rng.choice([-0.75, -0.5, 0.25, 0.5], (H, H)), 1)
+            M += np.diag(np.r_[rng.choice([-1.0, 1.0]), rng.choice([-0.5, -0.25, 0.0, 0.5], H - 1)])
+            what = "rho = 1, sigma_max > 1"
+        else:
+            M = np.diag(np.r_[rng.choice([-1.0, 1.0]),
+                              rng.choice([-1.0, -0.5, 0.0, 0.25, 1.0], H - 1)])
+            if kind == "rotation":
+                M[:2, :2] = [[0.0, -1.0], [1.0, 0.0]]
+            what = "sigma_max = rho = 1" + (" (a rotation by 90 degrees)" * (kind == "rotation"))
+        P = np.eye(H)[rng.permutation(H)] * rng.choice([-1.0, 1.0], H)
+        for nonlinearity in ("tanh", "relu", "sigmoid"):
+            cases.append((P @ M @ P.T / GAMMA[nonlinearity], nonlinearity, "undetermined",
+                          f"a {H}x{H} W_h ON the thresholds: gamma {what}"))
+    return cases
+
+
 def _regime(W_h, nonlinearity, mistake=None):
     """The prediction, or what a mistake makes of it."""
     gamma = 1.0 if mistake == "no_gamma" else GAMMA[nonlinearity]
@@ -275,9 +304,10 @@ def _regime(W_h, nonlinearity, mistake=None):
     eigenvalues = np.linalg.eigvals(W)
     rho = np.max(eigenvalues.real) if mistake == "real_part" else np.max(np.abs(eigenvalues))
     sigma = {"frobenius": np.linalg.norm(W), "radius_only": rho}.get(mistake, np.linalg.norm(W, 2))
-    if gamma * sigma < 1:
+    if gamma * sigma < 1 or (mistake == "closed_vanishing" and gamma * sigma == 1):
         return "vanishing"
-    if gamma * (sigma if mistake == "sigma_explodes" else rho) > 1:
+    growth = gamma * (sigma if mistake == "sigma_explodes" else rho)
+    if growth > 1 or (mistake == "closed_explosion" and growth == 1):
         return "explosion possible"
     return "undetermined"
 
@@ -293,6 +323,10 @@ REGIME_MISTAKES = {
                       "needs gamma * rho > 1, rho the spectral radius",
     "real_part": "rho is the largest MODULUS of an eigenvalue, np.abs of the complex "
                  "eigenvalues: negative and complex eigenvalues count by their size",
+    "closed_vanishing": "the conditions are strict: exactly at gamma * sigma_max = 1 the bound "
+                        "does not shrink, so it is not 'vanishing' (< 1, not <= 1)",
+    "closed_explosion": "the conditions are strict: exactly at gamma * rho = 1 nothing grows, so "
+                        "it is not 'explosion possible' (> 1, not >= 1)",
 }
 
 
@@ -316,6 +350,7 @@ def _regime_hint(got, W_h, nonlinearity):
 def predict_regime(student, ref, rng):
     cases = []
     # gamma sigma_max and gamma rho at least 3% away from 1, so rounding cannot decide a case
+    # (the cases exactly on the thresholds are _boundaries', added below on every draw)
     for H, g_sigma, g_rho in [(4, 0.8, 0.8), (3, 0.9, 0.4), (5, 0.97, 0.6), (6, 1.5, 0.7),
                               (2, 3.0, 0.9), (4, 1.2, 0.97), (3, 1.04, 1.04), (5, 2.5, 1.5),
                               (1, 1.3, 1.3), (1, 0.6, 0.6), (7, 1.1, 1.05), (2, 1.6, 1.2)]:
@@ -349,6 +384,7 @@ def predict_regime(student, ref, rng):
         R[:2, :2] = [[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]
         cases.append((scale * Q @ R @ Q.T, nonlinearity, expected,
                       f"{scale} times a {H}x{H} rotation by about {angle:.1f} rad"))
+    cases += _boundaries(rng)
     for W_h, nonlinearity, expected, what in cases:
         if ref.predict_regime(W_h, nonlinearity) != expected:            # a bug of the question
             raise RuntimeError(f"the solution disagrees with the question about {what}")

@@ -221,6 +221,30 @@ WRONG = [
                 h = h_end
             return [total], h
         """)),
+    Wrong("step_backward", "autograd_through_step", "gets the gradients from autograd through "
+          "the library's forward step instead of writing the backward pass", _code("""
+        def step_backward(params, x, h_prev, h, dh):
+            grads, dh_prev, dx = autograd.grad(
+                lambda p, h_prev, x: anp.sum(rnn.step(p, x, h_prev) * dh),
+                argnum=(0, 1, 2))(params, h_prev, x)
+            return grads, dh_prev, dx
+        """)),
+    Wrong("rnn_backward", "autograd_through_forward_reference", "autograd through "
+          "rnn.forward_reference, as the test cell's own witness does", _code("""
+        def rnn_backward(params, xs, hs, h0, dhs):
+            def loss(p):
+                return anp.sum(rnn.forward_reference(p, xs, p["h0"])[0] * dhs)
+            g = autograd.grad(loss)({**params, "h0": h0})
+            return {k: g[k] for k in ("W_x", "W_h", "b_h")}, g["h0"]
+        """)),
+    Wrong("rnn_backward", "finite_differences", "the gradient by rnncore.gradcheck's finite "
+          "differences", _code("""
+        def rnn_backward(params, xs, hs, h0, dhs):
+            def loss(p):
+                return np.sum(rnn.forward(p, xs, p["h0"])[0] * dhs)
+            g = gradcheck.numerical_gradient(loss, {**params, "h0": h0})
+            return {k: g[k] for k in ("W_x", "W_h", "b_h")}, g["h0"]
+        """)),
 ]
 
 ALTERNATIVES = [
@@ -368,6 +392,30 @@ ALTERNATIVES = [
                                             h_start, dhs[start:start + k])
                     window_grads.append(grads)
                 return window_grads, h_T
+            """),
+    }),
+    Alternative("library_forward", "the backward passes recompute their forward with the "
+                "library (rnn.step in step_backward, rnn.forward in rnn_backward), which the "
+                "exercise allows", {
+        "step_backward": _code("""
+            def step_backward(params, x, h_prev, h, dh):
+                h = rnn.step(params, x, h_prev)          # recomputed, not trusted
+                dz = dh * (1 - h ** 2)
+                grads = {"W_x": x.T @ dz, "W_h": h_prev.T @ dz, "b_h": dz.sum(axis=0)}
+                return grads, dz @ params["W_h"].T, dz @ params["W_x"].T
+            """),
+        "rnn_backward": _code("""
+            def rnn_backward(params, xs, hs, h0, dhs):
+                hs, _ = rnn.forward(params, xs, h0)      # recomputed from the inputs
+                grads = {k: np.zeros_like(params[k]) for k in ("W_x", "W_h", "b_h")}
+                dh_next = np.zeros_like(h0)
+                for t in reversed(range(len(xs))):
+                    h_prev = hs[t - 1] if t else h0
+                    step, dh_next, _ = step_backward(params, xs[t], h_prev, hs[t],
+                                                     dhs[t] + dh_next)
+                    for k in grads:
+                        grads[k] = grads[k] + step[k]
+                return grads, dh_next
             """),
     }),
 ]

@@ -291,6 +291,44 @@ WRONG = [
                 return "explosion possible"
             return "undetermined"
         """)),
+    Wrong("jacobian_norms", "autograd_jacobian", "takes each Jacobian from autograd.jacobian "
+          "through rnn.forward_reference, as the test cell's witness does, instead of the "
+          "product of the steps' Jacobians", _code("""
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+            states = [h0] + list(hs)
+            T, B = len(xs), h0.shape[0]
+            norms = np.ones((T + 1, B))
+            for k in range(1, T + 1):
+                jac = autograd.jacobian(lambda h: rnn.forward_reference(
+                    params, xs[T - k:], h, nonlinearity)[1])(states[T - k])
+                norms[k] = [np.linalg.norm(jac[b, :, b, :], ord=2) for b in range(B)]
+            return norms
+        """)),
+    Wrong("predict_regime", "closed_vanishing", "gamma * sigma_max <= 1 for 'vanishing': a "
+          "matrix exactly on the threshold is called vanishing", _code("""
+        def predict_regime(W_h, nonlinearity="tanh"):
+            gamma = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}[nonlinearity]
+            sigma = np.linalg.norm(W_h, 2)
+            rho = np.max(np.abs(np.linalg.eigvals(W_h)))
+            if gamma * sigma <= 1:
+                return "vanishing"
+            if gamma * rho > 1:
+                return "explosion possible"
+            return "undetermined"
+        """)),
+    Wrong("predict_regime", "closed_explosion", "gamma * rho >= 1 for 'explosion possible': a "
+          "matrix exactly on the threshold is called explosive", _code("""
+        def predict_regime(W_h, nonlinearity="tanh"):
+            gamma = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}[nonlinearity]
+            sigma = np.linalg.norm(W_h, 2)
+            rho = np.max(np.abs(np.linalg.eigvals(W_h)))
+            if gamma * sigma < 1:
+                return "vanishing"
+            if gamma * rho >= 1:
+                return "explosion possible"
+            return "undetermined"
+        """)),
 ]
 
 ALTERNATIVES = [
@@ -459,6 +497,20 @@ ALTERNATIVES = [
                     return "undetermined"
 
             %timeit -n 1 -r 1 predict_regime(np.eye(2), "tanh")
+            """),
+    }),
+    Alternative("warns", "clip_by_norm warns while debugging (warnings.warn) and lets numpy warn "
+                "about c / 0 for a zero gradient (a RuntimeWarning, the scale then taken as 1); "
+                "warnings are shown on stdout and fail nothing, in Validate as in the grade", {
+        "clip_by_norm": _code("""
+            import warnings
+
+
+            def clip_by_norm(grads, max_norm):
+                warnings.warn("debug: clip_by_norm called")
+                norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+                scale = np.minimum(1.0, max_norm / np.float64(norm))   # c / 0 = inf warns
+                return {name: g * float(scale) for name, g in grads.items()}, norm
             """),
     }),
 ]
