@@ -2,8 +2,11 @@
 
 Modules, one idea each:
 
-- :mod:`rnncore.rnn`, :mod:`rnncore.lstm`, :mod:`rnncore.gru`  the recurrent cells: init, step,
-                           forward (fast path), forward_reference (reference path), from_torch
+- :mod:`rnncore.rnn`, :mod:`rnncore.lstm`, :mod:`rnncore.gru`  the recurrent cells: init, cell,
+                           step, forward (fast path), forward_reference (reference path), from_torch
+- :mod:`rnncore.fastpath`  behind each cell's forward: the loops in plain numpy, BPTT by hand, and
+                           the autograd primitive joining them
+- :mod:`rnncore.numerics`  sigmoid, softmax, log-softmax and the uniform initialisation
 - :mod:`rnncore.wrappers`  padded batches, stacked (deep) and bidirectional RNNs around any cell
 - :mod:`rnncore.attention` dot-product and additive attention with masks
 - :mod:`rnncore.seq2seq`   an encoder-decoder with attention: teacher-forced loss, greedy decoding
