@@ -403,8 +403,19 @@ def test_wrong_answer_loses_points_on_its_own_question_only(courses, engine_resu
 
 
 # Wrong answers that no visible test catches, and why that is right (issue 12: Validate predicts
-# the grade, with any exception listed here): (assignment, wrong answer name) -> reason.
-NOT_CAUGHT_BY_VISIBLE_TESTS = {}
+# the grade, with any exception listed here): (assignment, answer cell) for all its wrong
+# answers, or (assignment, answer cell, wrong answer name) -> reason.
+CONCEPT = ("a concept check: a visible test may check the answer's form (one letter, a finite "
+           "number) but not its value, which would give the answer away")
+NOT_CAUGHT_BY_VISIBLE_TESTS = {
+    **{("ch08_conclusion", q): CONCEPT
+       for q in ["q1_parameters", "q2_perplexity", "q3_truncated_bptt", "q4_vanishing",
+                 "q5_lstm_cell", "q6_forecast_split", "q7_receptive_field", "q8_path_length",
+                 "q9_kv_cache", "q10_streaming"]},
+    ("ch08_conclusion", "capstone", "hard_coded_rule"):
+        "the capstone is graded on a hidden task with other tokens as X and Y; a rule written "
+        "for the visible task's tokens passes the visible task by construction",
+}
 
 
 def visible_test_failures(assignment, result):
@@ -424,8 +435,9 @@ def visible_test_failures(assignment, result):
 @pytest.mark.parametrize("assignment, student, cell", wrong_cases())
 def test_wrong_answer_fails_a_visible_test(engine_results, assignment, student, cell):
     name = student.split(f"wrong-{cell}-", 1)[1]
-    if (assignment, name) in NOT_CAUGHT_BY_VISIBLE_TESTS:
-        pytest.skip(NOT_CAUGHT_BY_VISIBLE_TESTS[assignment, name])
+    for key in ((assignment, cell), (assignment, cell, name)):
+        if key in NOT_CAUGHT_BY_VISIBLE_TESTS:
+            pytest.skip(NOT_CAUGHT_BY_VISIBLE_TESTS[key])
     failed = visible_test_failures(assignment, engine_results[assignment][student])
     why = submissions(assignment)[student][0]
     assert failed, (
