@@ -37,7 +37,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # downloaded/<assignment>/archive/. This pattern reads files named <student id>_<notebook>.ipynb
 # (e.g. alice_ch01_basic_structure.ipynb); adapt it to your LMS, e.g. for Canvas's
 # "<name>_<user id>_<submission id>_<file>.ipynb", which says "<name>_LATE_<user id>_..." for a
-# late submission and "<file>-1.ipynb", "-2", ... for a resubmission (tests/test_grader.py):
+# late submission and "<file>-1.ipynb", "-2", ... for a resubmission (tests/grading/test_grader.py):
 #   r".*/[^_/]+_(?:LATE_)?(?P<student_id>\d+)_\d+_(?P<file_id>[^/]+?)(?:-\d+)?\.ipynb$"
 # A second zip_collect of the same assignment needs --force (see the README, "Collect").
 c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^_/]+)_(?P<file_id>[^/]+\.ipynb)$"

@@ -3,7 +3,7 @@
     python benchmarks/bench_grading.py [--assignment ch01_basic_structure] [--copies 4]
 
 Builds a temporary course with the assignment and N submissions (the solution, the untouched
-release, every wrong answer and every alternative of tests/answers/<assignment>.py, repeated
+release, every wrong answer and every alternative of tests/course/answers/<assignment>.py, repeated
 --copies times under different student ids), then grades them twice, each into its own copy of
 the course:
 
@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "course")]   # course_files, answers
 
 from test_exercises import filled, read, release_path, submissions  # noqa: E402
 

@@ -2,7 +2,7 @@
 
 The course repository holds the answers (``solutions/``: the source notebooks and each
 assignment's ``grading.py``, the trusted questions with their hidden inputs), the tests (whose
-``tests/answers/`` are wrong and right answers) and the benchmarks (which grade the solutions).
+``tests/course/answers/`` are wrong and right answers) and the benchmarks (which grade the solutions).
 The student edition is every file git tracks except those: the book, the released exercises,
 ``rnncore`` with its data, the grader's code (it holds no answer; ``pip install -e .`` needs it)
 and the configuration. Nothing untracked is copied (no gradebook, no submissions, no

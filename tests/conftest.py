@@ -1,4 +1,4 @@
-"""Fixtures shared by the test modules."""
+"""Fixtures and markers shared by the test folders (library, grading, course, browser)."""
 import subprocess
 import sys
 from pathlib import Path
@@ -30,3 +30,24 @@ def built_book(tmp_path_factory):
     assert result.returncode == 0, (f"the book failed to build (exit {result.returncode}):\n"
                                     f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
     return out / "_build" / "html"
+
+
+# --- markers: what a test tests, and whether it is slow --------------------------------------------
+# Each folder of tests/ is one kind and gets its marker: library, grading (the grader package;
+# marker "grader"; a folder named grader would shadow the package, tests/ being on sys.path),
+# course, browser. The course and browser tests, and the grader's end-to-end tests
+# (test_grader.py: whole courses graded in the sandbox, PostgreSQL; test_edition.py), are also
+# "slow". `pytest -m "not slow"` runs the library's and the grader's unit tests in about a minute;
+# plain `pytest` runs everything.
+FOLDER_MARKERS = {"library": ("library",), "grading": ("grader",), "course": ("course", "slow"),
+                  "browser": ("browser", "slow")}
+SLOW_MODULES = {"test_grader.py", "test_edition.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath))
+        for marker in FOLDER_MARKERS.get(path.parent.name, ()):
+            item.add_marker(marker)
+        if path.name in SLOW_MODULES:
+            item.add_marker("slow")

@@ -13,7 +13,7 @@ import pytest
 
 from rnncore.testing import warnings_to_stdout
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
 
 
@@ -41,7 +41,7 @@ def test_every_assignment_shows_warnings_on_stdout_from_its_first_cell(path):
 
 def test_validate_passes_a_correct_answer_that_warns(tmp_path):
     """End to end, with nbgrader itself: ch04's release with the solution's answers, except
-    clip_by_norm from the alternative "warns" of tests/answers (a UserWarning and a
+    clip_by_norm from the alternative "warns" of tests/course/answers (a UserWarning and a
     RuntimeWarning in its test cell), passes Validate."""
     import os
     import subprocess

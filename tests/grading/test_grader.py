@@ -29,7 +29,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from answers import code
-from test_exercises import ROOT, filled, read, release_path, solution_code, source_path
+from course_files import ROOT, filled, read, release_path, solution_code, source_path
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="the grader's sandbox needs root (CI runs as root); "
@@ -510,7 +510,7 @@ def test_huge_output_is_cut(course):
 
 
 def test_feedback_of_the_corpus_shows_no_hidden_test(course):
-    from test_exercises import HIDDEN_MARKERS, secret_fragments, code_lines
+    from course_files import HIDDEN_MARKERS, secret_fragments, code_lines
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", A], cwd=course["path"],
                    check=True, capture_output=True)
     hidden = secret_fragments(A, kinds=(HIDDEN_MARKERS,))

@@ -12,7 +12,7 @@ Further tests move a slider and check the picture changes, look at a chapter in 
 for each page's title, and walk the navigation from the first page to the last.
 
 Outside CI these tests skip when Chromium is missing (the message says how to enable them); in CI
-(CI=true) they fail instead. See tests/browser_support.py.
+(CI=true) they fail instead. See tests/browser/browser_support.py.
 """
 import functools
 import http.server
@@ -29,8 +29,8 @@ import yaml
 
 from browser_support import launch, offline, require_browser
 
-ROOT = Path(__file__).resolve().parents[1]
-AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "tests" / "browser" / "vendor" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 900}
 SEVERE = ("serious", "critical")

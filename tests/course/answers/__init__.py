@@ -7,7 +7,7 @@ that does not call the helper); every test cell must give them full marks. An al
 several answer cells at once; the cells it leaves out get the solution's code.
 
 Each entry says why it is plausible or why it is right, so a failing test explains itself.
-Each assignment has its own module, ``tests/answers/<assignment>.py``, defining the lists WRONG
+Each assignment has its own module, ``tests/course/answers/<assignment>.py``, defining the lists WRONG
 and ALTERNATIVES; this package collects them by assignment id.
 """
 import importlib

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = tuple(sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir()))
 if os.environ.get("COURSE_ASSIGNMENTS"):
     ASSIGNMENTS = tuple(a for a in ASSIGNMENTS if a in os.environ["COURSE_ASSIGNMENTS"].split())

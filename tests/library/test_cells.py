@@ -2,7 +2,7 @@
 
 Every fast path (an autograd primitive with BPTT by hand) has three witnesses: the reference path
 (autograd through the readable loop), finite differences and PyTorch (committed fixtures made by
-tests/fixtures/make_torch_fixtures.py, and a live comparison where torch is installed).
+tests/library/fixtures/make_torch_fixtures.py, and a live comparison where torch is installed).
 """
 from pathlib import Path
 

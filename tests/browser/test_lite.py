@@ -31,7 +31,7 @@ import yaml
 
 from browser_support import in_ci, launch, offline, require_browser
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
 CHAPTER = "book/ch01_basic_structure"
 EXERCISE = "exercises/ch01_basic_structure/ch01_basic_structure"

@@ -1,4 +1,4 @@
-"""Wrong and alternative answers for ch07_alternatives (see tests/answers/__init__.py)."""
+"""Wrong and alternative answers for ch07_alternatives (see tests/course/answers/__init__.py)."""
 from answers import Alternative, Wrong, code as _code
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ and folders are never touched):
 
 a) that exercises/ is exactly what generate_assignment makes from solutions/ now;
 b) that autograding gives the solution full marks, the untouched release zero, every plausible
-   wrong answer (tests/answers/<assignment>.py) less than full on its own question and full on the
+   wrong answer (tests/course/answers/<assignment>.py) less than full on its own question and full on the
    others, and every valid alternative full marks; that every wrong answer fails a visible test
    (Validate predicts the grade), gets the same grade whatever the student's hidden inputs, and,
    if it imports the library's function, is told to write it itself;
@@ -40,78 +40,15 @@ import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
 from answers import ALTERNATIVES, WRONG
+from course_files import (ASSIGNMENTS, HIDDEN_MARKERS, ROOT, SOLUTION_MARKERS, answer_ids,
+                          code_lines, filled, grading_cell, grading_fragments, nbgrader_meta, read,
+                          release_path, secret_fragments, secret_lines, significant, solution_code,
+                          source_path)
 from grader import assignment as assignments, engine, sandbox as sandboxes, submission
 from rnncore.testing import resolve
 
-ROOT = Path(__file__).resolve().parents[1]
-# Every folder of solutions/ is an assignment (chNN_slug), with one notebook of the same name.
-ASSIGNMENTS = tuple(sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir()))
-# COURSE_ASSIGNMENTS="ch06_applications ch07_alternatives" checks only those (an author at work).
-if os.environ.get("COURSE_ASSIGNMENTS"):
-    ASSIGNMENTS = tuple(a for a in ASSIGNMENTS if a in os.environ["COURSE_ASSIGNMENTS"].split())
-SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
-HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 # One BLAS thread per kernel: two autograde runs share two cores.
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-# --- notebooks ---------------------------------------------------------------------------------
-
-def source_path(assignment):
-    return ROOT / "solutions" / assignment / f"{assignment}.ipynb"
-
-
-def release_path(assignment, root=ROOT):
-    return root / "exercises" / assignment / f"{assignment}.ipynb"
-
-
-def read(path):
-    return nbformat.read(path, as_version=4)
-
-
-def nbgrader_meta(cell):
-    return cell.metadata.get("nbgrader", {})
-
-
-def answer_ids(nb):
-    return [nbgrader_meta(c)["grade_id"] for c in nb.cells if nbgrader_meta(c).get("solution")]
-
-
-def grading_cell(answer_id):
-    """The test cell that grades an answer cell: by this course's convention, test_<grade_id>."""
-    return f"test_{answer_id}"
-
-
-def split_regions(source, begin, end):
-    """(lines inside begin/end regions, lines outside them); the marker lines are in neither."""
-    inside, outside, within = [], [], False
-    for line in source.split("\n"):
-        if begin in line:
-            within = True
-        elif end in line:
-            within = False
-        else:
-            (inside if within else outside).append(line)
-    return inside, outside
-
-
-def solution_code(assignment):
-    """grade_id -> the solution cell's source without the marker lines: the correct answer."""
-    nb = read(source_path(assignment))
-    return {nbgrader_meta(c)["grade_id"]: "\n".join(
-                line for line in c.source.split("\n")
-                if not any(marker in line for marker in SOLUTION_MARKERS))
-            for c in nb.cells if nbgrader_meta(c).get("solution")}
-
-
-def filled(release, codes):
-    """A copy of the release notebook with each answer cell (by grade_id) replaced by codes[id]."""
-    nb = nbformat.from_dict(json.loads(json.dumps(release)))
-    for cell in nb.cells:
-        grade_id = nbgrader_meta(cell).get("grade_id")
-        if nbgrader_meta(cell).get("solution") and grade_id in codes:
-            cell.source = codes[grade_id]
-    return nb
 
 
 # --- the submissions: who answers what -----------------------------------------------------------
@@ -165,7 +102,7 @@ def courses(tmp_path_factory):
         root = tmp_path_factory.mktemp(assignment)
         shutil.copy(ROOT / "nbgrader_config.py", root)
         if os.geteuid() != 0:
-            # The sandbox needs root (tests/test_grader.py tests it, as root); elsewhere the same
+            # The sandbox needs root (tests/grading/test_grader.py tests it, as root); elsewhere the same
             # trusted questions grade without it.
             with open(root / "nbgrader_config.py", "a") as config:
                 config.write("\nc.SandboxedGrading.sandbox = False\n")
@@ -236,7 +173,7 @@ def engine_results(courses):
     try:
         sandboxes.check()
         unsafe = False
-    except sandboxes.SandboxUnavailable:        # (as tests/test_exercises.py does without root)
+    except sandboxes.SandboxUnavailable:        # (as tests/course/test_exercises.py does without root)
         unsafe = True
     specs = {a: assignments.load(root, a, "solutions", "exercises") for a, root in courses.items()}
     jobs = []
@@ -367,12 +304,12 @@ def test_every_answer_cell_has_a_wrong_answer_and_an_alternative(assignment):
     assert tests == {grading_cell(a) for a in answers}, (
         f"{assignment}: answer cells {answers} should each have one test cell test_<id>; "
         f"the graded cells are {sorted(tests)}")
-    assert assignment in WRONG, f"{assignment}: no tests/answers/{assignment}.py"
+    assert assignment in WRONG, f"{assignment}: no tests/course/answers/{assignment}.py"
     for answer in answers:
         assert any(w.cell == answer for w in WRONG[assignment]), (
-            f"{assignment}: no wrong answer for {answer} in tests/answers/{assignment}.py")
+            f"{assignment}: no wrong answer for {answer} in tests/course/answers/{assignment}.py")
         assert any(answer in alt.cells for alt in ALTERNATIVES[assignment]), (
-            f"{assignment}: no valid alternative for {answer} in tests/answers/{assignment}.py")
+            f"{assignment}: no valid alternative for {answer} in tests/course/answers/{assignment}.py")
     known = set(answers)
     for w in WRONG[assignment]:
         assert w.cell in known, f"{assignment}: wrong answer {w.name} names unknown cell {w.cell}"
@@ -492,7 +429,7 @@ def test_every_answer_cell_has_an_answer_that_imports_the_library(assignment):
         and (assignment, grading_cell(a)) not in NOT_FORBIDDING]
     assert not missing, (
         f"{assignment}: no wrong answer named imports_... (one that imports the library's "
-        f"implementation) for {missing} in tests/answers/{assignment}.py")
+        f"implementation) for {missing} in tests/course/answers/{assignment}.py")
 
 
 @pytest.mark.parametrize("assignment, student", alternative_cases())
@@ -540,75 +477,6 @@ def test_validate_fails_the_untouched_release(validations, assignment):
 
 
 # --- d) what the release may not contain ----------------------------------------------------------
-
-TRIVIAL = {"return", "pass", "else:", "try:", "finally:", ")", "]", "}", "})", '"""'}
-
-
-def significant(lines):
-    """Lines that could only come from a particular piece of code, without their trailing
-    comments ("  # ..."): not blank, not a comment, not a lone keyword or bracket."""
-    return {s for s in (line.split("  #")[0].strip() for line in lines)
-            if s and not s.startswith("#") and s not in TRIVIAL}
-
-
-def code_lines(lines):
-    """The significant lines, in order (see significant()), without imports: ``import autograd``
-    shows no answer, whichever page it stands on."""
-    return [s for s in (line.split("  #")[0].strip() for line in lines)
-            if s and not s.startswith("#") and s not in TRIVIAL
-            and not s.startswith(("import ", "from "))]
-
-
-def secret_regions(assignment, kinds=(SOLUTION_MARKERS, HIDDEN_MARKERS)):
-    """(the solution and/or hidden-test regions as lists of code lines, the notebook's public
-    lines)."""
-    regions, public = [], set()
-    for cell in read(source_path(assignment)).cells:
-        text = cell.source
-        for markers in kinds:
-            regions.append(code_lines(split_regions(text, *markers)[0]))
-        # what is visible anyway: outside every solution and hidden-test region
-        outside = split_regions("\n".join(split_regions(text, *SOLUTION_MARKERS)[1]),
-                                *HIDDEN_MARKERS)[1]
-        public |= significant(outside)
-    return [r for r in regions if r], public
-
-
-def secret_lines(assignment):
-    """Significant lines of the solutions and hidden tests that the notebook shows nowhere."""
-    regions, public = secret_regions(assignment)
-    return {line for region in regions for line in region} - public
-
-
-def secret_fragments(assignment, kinds=(SOLUTION_MARKERS, HIDDEN_MARKERS)):
-    """Pieces of answer or hidden test that no page of the book may show.
-
-    The chapters show rnncore's code by design (an exercise asks the student to write a piece of
-    the library), so single lines the library has too (``hs = []``) or that any code has
-    (``import autograd``) prove nothing. A fragment is two consecutive code lines of a solution or
-    hidden-test region, at least one of them found neither in the library nor in the notebook's
-    visible part; a one-line region is a fragment by itself unless it is public.
-    """
-    regions, public = secret_regions(assignment, kinds)
-    public |= {line for path in (ROOT / "rnncore").glob("*.py")
-               for line in significant(path.read_text().split("\n"))}
-    fragments = set()
-    for region in regions:
-        if len(region) == 1 and region[0] not in public:
-            fragments.add(tuple(region))
-        fragments |= {pair for pair in zip(region, region[1:]) if not set(pair) <= public}
-    return fragments
-
-
-def grading_fragments(assignment):
-    """Pairs of consecutive code lines of solutions/<a>/grading.py (the hidden questions) that
-    are not both found in the library or the notebook's visible part."""
-    _, public = secret_regions(assignment)
-    public |= {line for path in (ROOT / "rnncore").glob("*.py")
-               for line in significant(path.read_text().split("\n"))}
-    lines = code_lines((ROOT / "solutions" / assignment / "grading.py").read_text().split("\n"))
-    return {pair for pair in zip(lines, lines[1:]) if not set(pair) <= public}
-
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_hidden_checks_have_one_source(assignment):

@@ -1,4 +1,4 @@
-"""Wrong and alternative answers for ch05_variants (see tests/answers/__init__.py)."""
+"""Wrong and alternative answers for ch05_variants (see tests/course/answers/__init__.py)."""
 from answers import Alternative, Wrong, code as _code
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from test_exercises import ASSIGNMENTS, ROOT, code_lines, release_path, secret_fragments
+from course_files import ASSIGNMENTS, ROOT, code_lines, release_path, secret_fragments
 
 URL = "https://github.com/rnn-course/rnn-course-student"
 

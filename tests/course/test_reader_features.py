@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 # The papers the chapters cite now and the later chapters will: key -> (first author, year).
 PAPERS = {

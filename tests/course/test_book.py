@@ -10,7 +10,7 @@ import yaml
 
 from conftest import JUPYTER_BOOK
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def toc_files():

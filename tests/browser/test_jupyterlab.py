@@ -23,9 +23,9 @@ import nbformat
 import pytest
 
 from browser_support import launch, offline, require_browser
-from test_exercises import filled, read, release_path, solution_code
+from course_files import filled, read, release_path, solution_code
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "ch01_basic_structure"
 STUB = "exercise.ipynb"
 SOLVED = "solved.ipynb"
