@@ -548,6 +548,20 @@ def test_a_rerun_grades_nothing_new_and_an_interrupted_batch_completes_the_same(
         assert second[case.name] == first[case.name]
 
 
+def refused_with(course, assignment, expected, lock=None, timeout=120):
+    """Run autograde while ``lock`` (a database connection holding a lock) is held, release it,
+    and assert that the grader stopped with exit 2 and ``expected`` in its message, no traceback."""
+    try:
+        run = grader(["autograde", assignment], course, check=False, timeout=timeout)
+    finally:
+        if lock is not None:
+            lock.rollback()
+            lock.close()
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert expected in run.stderr and "Traceback" not in run.stderr, run.stderr
+    return run
+
+
 @pytest.mark.parametrize("problem, expected", [
     ("unknown assignment", "Unknown assignment 'ch99'"),
     ("no submissions", "no folder of submissions"),
@@ -576,14 +590,7 @@ def test_bad_instructor_input_gets_a_clear_message_and_changes_nothing(tmp_path,
         # SQLite database releases this process's locks on it)
         lock = sqlite3.connect(course / "gradebook.db", isolation_level=None)
         lock.execute("BEGIN EXCLUSIVE")
-    try:
-        run = grader(["autograde", assignment], course, check=False, timeout=120)
-    finally:
-        if lock is not None:
-            lock.rollback()
-            lock.close()
-    assert run.returncode == 2, run.stdout + run.stderr
-    assert expected in run.stderr and "Traceback" not in run.stderr, run.stderr
+    refused_with(course, assignment, expected, lock, timeout=120)
     after = {p: p.read_bytes() for p in course.rglob("*") if p.is_file()
              and ".grader" not in p.parts}
     assert after == {p: b for p, b in before.items() if ".grader" not in p.parts}
@@ -970,13 +977,6 @@ def test_postgresql_problems_are_found_before_any_grading(postgres, tmp_path, pr
     if problem == "table locked":
         lock = psycopg.connect(db_url)
         lock.execute("LOCK TABLE submitted_assignment IN ACCESS EXCLUSIVE MODE")
-    try:
-        run = grader(["autograde", A], course, check=False, timeout=300)
-    finally:
-        if lock is not None:
-            lock.rollback()
-            lock.close()
-    assert run.returncode == 2, run.stdout + run.stderr
-    assert expected in run.stderr and "Traceback" not in run.stderr, run.stderr
+    run = refused_with(course, A, expected, lock, timeout=300)
     assert "Nothing was graded" in run.stderr or "first" in run.stderr, run.stderr
     assert not (course / "autograded").exists()
