@@ -26,6 +26,8 @@ import warnings
 
 import numpy as np
 
+from .validation import first_non_finite
+
 __all__ = ["assert_close", "assert_grads_close", "assert_unchanged", "difference", "without",
            "LibraryUnavailable"]
 
@@ -115,7 +117,7 @@ def difference(got, want, name, rtol=1e-6, atol=1e-8, exact=False, values=False,
     got_f, want_f = got_a.astype(np.float64), want_a.astype(np.float64)
     broken = ~np.isfinite(got_f) & np.isfinite(want_f)
     if broken.any():
-        index = tuple(int(i) for i in np.argwhere(broken)[0])
+        index, _ = first_non_finite(np.where(broken, got_f, 0.0))
         return (f"{name} is not finite{_place(index, time_major)}: {got_f[index]} "
                 f"({int(broken.sum())} of {broken.size} entries; an overflow?)")
     if exact or integers:
