@@ -313,3 +313,16 @@ def warnings_to_stdout():
         sys.stdout.write(warnings.formatwarning(message, category, filename, lineno, line))
 
     warnings.showwarning = show
+
+
+# Every way of having a gradient or a Jacobian computed for you: autograd's entry points and
+# rnncore.gradcheck's finite differences. Exercises whose answer is a derivative hide these while
+# the student's functions run (without(*AUTODIFF)), in the visible tests and in the grading alike.
+AUTODIFF = ("autograd:grad", "autograd:elementwise_grad", "autograd:jacobian",
+            "autograd:value_and_grad", "autograd:grad_and_aux", "autograd:hessian",
+            "autograd:make_vjp", "autograd:make_jvp", "autograd:holomorphic_grad",
+            "autograd:deriv", "autograd:vector_jacobian_product",
+            "autograd:tensor_jacobian_product", "autograd:make_hvp", "autograd:make_ggnvp",
+            "autograd:hessian_tensor_product", "autograd.core:make_vjp",
+            "autograd.core:make_jvp", "rnncore.gradcheck:numerical_gradient",
+            "rnncore.gradcheck:check")

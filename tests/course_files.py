@@ -137,8 +137,11 @@ def secret_fragments(assignment, kinds=(SOLUTION_MARKERS, HIDDEN_MARKERS)):
 
 def grading_fragments(assignment):
     """Pairs of consecutive code lines of solutions/<a>/grading.py (the hidden questions) that
-    are not both found in the library or the notebook's visible part."""
-    _, public = secret_regions(assignment)
+    are not both found in the library, the notebook's visible part or its answers (a question
+    may restate a line of the answer, e.g. ``return "undetermined"``: the student's feedback
+    shows their own code, and that is no leak)."""
+    answers, public = secret_regions(assignment, kinds=(SOLUTION_MARKERS,))
+    public |= {line for region in answers for line in region}
     public |= {line for path in (ROOT / "rnncore").rglob("*.py")
                for line in significant(path.read_text().split("\n"))}
     lines = code_lines((ROOT / "solutions" / assignment / "grading.py").read_text().split("\n"))
