@@ -132,3 +132,14 @@ def test_a_failing_cell_fails_the_build(tmp_path):
                             cwd=book, capture_output=True, text=True)
     assert result.returncode != 0, "a notebook cell raised, yet the build succeeded"
     assert "this cell fails" in result.stdout + result.stderr
+
+
+def test_no_page_or_notebook_holds_a_control_character():
+    """A Python string such as "\approx" written without r"" puts a control character (here BEL)
+    where a backslash was: the page then shows broken maths. Tabs and newlines are text."""
+    control = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+    files = sorted((ROOT / "book").glob("*.md")) + sorted((ROOT / "solutions").glob("*/*.ipynb"))
+    found = [f"{path.relative_to(ROOT)}:{n}: {line.strip()[:80]!r}"
+             for path in files for n, line in enumerate(path.read_text().splitlines(), 1)
+             if control.search(line) or re.search(r"\\u00(0[0-8bcef]|1[0-9a-f])", line)]
+    assert files and not found, "control characters (a lost backslash?):\n" + "\n".join(found)
