@@ -37,7 +37,8 @@ import numpy as np
 from grader.wire import Library as library     # library("rnncore.rnn:forward"): an argument
 from rnncore.testing import changed_argument, difference, resolve
 
-__all__ = ["question", "expect", "expect_close", "expect_call", "library", "CheckFailed",
+__all__ = ["question", "expect", "expect_close", "expect_call", "known_mistakes", "library",
+           "CheckFailed",
            "StudentError", "QuestionError"]
 
 QUESTIONS = {}       # filled while a grading.py is imported: grade_id -> function
@@ -110,14 +111,16 @@ def _reference_copy(value):
 
 
 def expect_call(student, ref, name, *args, kwargs=None, where="", hint=None, rtol=1e-4,
-                atol=1e-5, exact=False):
+                atol=1e-5, exact=False, diagnose=None):
     """The student's name(*args, **kwargs), after checking it against the solution's.
 
     Calls student.name(*args, **kwargs) in the sandbox and ref.name on copies of the arguments,
     once each; fails the question if the student's call changed an argument (a function must not
     write into its inputs), or if its result does not match (expect_close: types, structure,
     exact integers, numbers within rtol/atol). Messages start with the call as the solution's
-    signature names it, "rnn_step(params, x, h_prev)", then where ("for B=3, D=4, H=5")."""
+    signature names it, "rnn_step(params, x, h_prev)", then where ("for B=3, D=4, H=5").
+    diagnose(got, *args), if given, is called only when the result is wrong; what it returns is
+    the hint (the mistake the student's result points to, see known_mistakes)."""
     kwargs = dict(kwargs or {})
     function = getattr(ref, name)
     try:
@@ -141,5 +144,20 @@ def expect_call(student, ref, name, *args, kwargs=None, where="", hint=None, rto
                           f"into its inputs (its caller still needs them). Compute a new array "
                           f"instead of writing into {changed} (no out={changed}, no {changed}[...] "
                           f"= ..., no {changed} += ...).")
+    if diagnose is not None and difference(got, want, label, rtol, atol, exact=exact):
+        hint = diagnose(got, *args)
     expect_close(got, want, label, rtol=rtol, atol=atol, hint=hint, exact=exact)
     return got
+
+
+def known_mistakes(mistakes, otherwise, rtol=1e-4, atol=1e-5):
+    """A diagnose for expect_call that names the mistake made: mistakes is {name: (compute,
+    explanation)}, compute(*args) giving what that mistake returns; the explanation of the first
+    mistake the student's result matches (within rtol/atol), else otherwise."""
+    def diagnose(got, *args):
+        for wrong, (compute, why) in mistakes.items():
+            with np.errstate(all="ignore"):
+                if difference(got, compute(*args), wrong, rtol, atol) is None:
+                    return why
+        return otherwise
+    return diagnose
