@@ -7,7 +7,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
                                     GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
 
-from grader.nbgrader_plugin import SandboxedGrading
+from rnncore_grader.nbgrader_plugin import SandboxedGrading
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 

@@ -9,7 +9,7 @@ the course:
 
 - plain:   ``nbgrader autograde <assignment>`` with nbgrader's own preprocessors (Execute: one
            kernel per notebook, run in the grader's own process tree, one notebook at a time);
-- grader:  ``python -m grader autograde <assignment>`` (sandboxed, trusted questions, both cores).
+- grader:  ``python -m rnncore_grader autograde <assignment>`` (sandboxed, trusted questions, both cores).
 
 Prints seconds per submission-notebook: the median over the submissions of each one's own
 grading time (plain: from nbgrader's log timestamps; grader: the sandboxed run of each notebook,
@@ -39,7 +39,7 @@ def course(path, assignment, copies, plain):
     path.mkdir(parents=True)
     config = (ROOT / "nbgrader_config.py").read_text()
     if plain:
-        config = config.replace("from grader.nbgrader_plugin import SandboxedGrading\n", "")
+        config = config.replace("from rnncore_grader.nbgrader_plugin import SandboxedGrading\n", "")
         config = re.sub(r"c\.Autograde\.autograde_preprocessors = \[.*?\]\n", "", config,
                         flags=re.S)
         config = re.sub(r"c\.SandboxedGrading\..*\n", "", config)
@@ -84,7 +84,7 @@ def run_plain(path, assignment):
 
 def run_grader(path, assignment, jobs):
     start = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "grader", "autograde", assignment,
+    result = subprocess.run([sys.executable, "-m", "rnncore_grader", "autograde", assignment,
                              "--jobs", str(jobs)], cwd=path, capture_output=True, text=True)
     wall = time.monotonic() - start
     if result.returncode != 0:
@@ -115,7 +115,7 @@ def main():
     print("|---|---|---|---|")
     print(f"| plain `nbgrader autograde` (1 at a time) | {statistics.median(plain_per):.2f} | "
           f"{plain_wall:.1f} s | {plain_wall / n:.2f} s |")
-    print(f"| `python -m grader autograde` ({args.jobs} at a time, sandboxed) | "
+    print(f"| `python -m rnncore_grader autograde` ({args.jobs} at a time, sandboxed) | "
           f"{statistics.median(grader_per):.2f} | {grader_wall:.1f} s | {grader_wall / n:.2f} s |")
     print(f"throughput (notebooks per second), grader / plain: {plain_wall / grader_wall:.1f}x")
 

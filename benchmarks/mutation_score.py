@@ -14,7 +14,7 @@ its code (the code between the solution markers, as Python's ast sees it):
 - a statement deleted (an assignment or a call on its own line);
 - a nonlinearity dropped (np.tanh(z) -> z, np.exp, np.log, np.maximum(a, b) -> a, sigmoid, ...).
 
-Each mutant is graded by the course's grader (grader.engine, in the sandbox when running as root)
+Each mutant is graded by the course's grader (rnncore_grader.engine, in the sandbox when running as root)
 with the other answer cells correct. It is killed when its own question loses points (hidden) or
 one of the notebook's visible tests fails (what Validate shows); the score is killed/total over
 the mutants not marked equivalent. EQUIVALENT below lists mutants that compute the same function
@@ -35,7 +35,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader import assignment as assignments, engine, sandbox as sandboxes, submission  # noqa
+from rnncore_grader import assignment as assignments, engine, sandbox as sandboxes, submission  # noqa
 
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,

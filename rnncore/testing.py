@@ -12,7 +12,7 @@
     AssertionError: rnn_step wrote into its argument h_prev: ...
 
 One comparison, ``difference``, decides whether a result matches its reference, here and in the
-grader's questions (grader.checks.expect_close / expect_call): the same structure (dicts with the
+grader's questions (rnncore_grader.checks.expect_close / expect_call): the same structure (dicts with the
 same keys, tuples and lists of the same length), an int where an int is expected and equal to it,
 an integer array equal entry by entry, other numbers within rtol and atol.
 """

@@ -33,9 +33,8 @@ def built_book(tmp_path_factory):
 
 
 # --- markers: what a test tests, and whether it is slow --------------------------------------------
-# Each folder of tests/ is one kind and gets its marker: library, grading (the grader package;
-# marker "grader"; a folder named grader would shadow the package, tests/ being on sys.path),
-# course, browser. The course and browser tests, and the grader's end-to-end tests
+# Each folder of tests/ is one kind and gets its marker: library, grading (the rnncore_grader
+# package; marker "grader"), course, browser. The course and browser tests, and the grader's end-to-end tests
 # (test_grader.py: whole courses graded in the sandbox, PostgreSQL; test_edition.py), are also
 # "slow". `pytest -m "not slow"` runs the library's and the grader's unit tests in about a minute;
 # plain `pytest` runs everything.

@@ -1,6 +1,6 @@
 """The course's notebooks as the tests see them: where each assignment's source and release are,
 their cells, the solution's code, and the pieces of answers and hidden checks that no page may
-show. Shared by tests/course (the exercises), tests/grader and tests/browser."""
+show. Shared by tests/course (the exercises), tests/grading and tests/browser."""
 import json
 import os
 from pathlib import Path

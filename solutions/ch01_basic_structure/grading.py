@@ -8,7 +8,7 @@ submission (forbid=...), so an answer that imports them loses the points.
 """
 import numpy as np
 
-from grader.checks import expect_call, question
+from rnncore_grader.checks import expect_call, question
 
 TOL = dict(rtol=1e-4, atol=1e-5)
 

@@ -9,7 +9,7 @@ functions that compute what it asks for are unavailable to the submission (forbi
 """
 import numpy as np
 
-from grader.checks import expect, expect_call, expect_close, question
+from rnncore_grader.checks import expect, expect_call, expect_close, question
 from rnncore import output, rnn
 
 TOL = dict(rtol=1e-4, atol=1e-5)

@@ -13,7 +13,7 @@ When a result is wrong, the hint names the mistake if the result is what that mi
 """
 import numpy as np
 
-from grader.checks import expect_call, known_mistakes, question
+from rnncore_grader.checks import expect_call, known_mistakes, question
 from rnncore import rnn
 from rnncore.testing import AUTODIFF
 

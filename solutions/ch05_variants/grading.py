@@ -17,7 +17,7 @@ import inspect
 
 import numpy as np
 
-from grader.checks import expect, expect_call, library, question
+from rnncore_grader.checks import expect, expect_call, library, question
 from rnncore.testing import resolve
 
 TOL = dict(rtol=1e-4, atol=1e-5)

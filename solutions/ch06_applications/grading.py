@@ -17,7 +17,7 @@ batch's own statistics is a look-ahead leak).
 """
 import numpy as np
 
-from grader.checks import expect, expect_call, question
+from rnncore_grader.checks import expect, expect_call, question
 from rnncore import audio, forecast
 from rnncore.data import tasks
 from rnncore.testing import changed_argument, difference

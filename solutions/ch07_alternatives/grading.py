@@ -14,7 +14,7 @@ Messages name the function, the sizes and the quantity, never the hidden values.
 """
 import numpy as np
 
-from grader.checks import expect, expect_call, question
+from rnncore_grader.checks import expect, expect_call, question
 from rnncore import tcn, transformer, trees
 from rnncore.sequence_models import dependence
 

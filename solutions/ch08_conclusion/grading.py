@@ -17,7 +17,7 @@ reread, never to the answer.
 """
 import numpy as np
 
-from grader.checks import expect, expect_close, question
+from rnncore_grader.checks import expect, expect_close, question
 from rnncore.testing import changed_argument
 
 THRESHOLD = 0.9          # accuracy on the hidden test set; the solution's is about 1.0

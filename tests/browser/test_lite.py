@@ -148,7 +148,7 @@ def test_rnncore_wheel_is_the_working_tree(lite):
             name = f"rnncore/{path.relative_to(ROOT / 'rnncore').as_posix()}"
             assert name in names and whl.read(name) == path.read_bytes(), name
         assert any(n.startswith("rnncore/data/") and n.endswith(".csv") for n in names)
-        assert not any(n.startswith("grader/") for n in names)
+        assert not any(n.startswith("rnncore_grader/") for n in names)
 
 
 def test_licences_of_everything_redistributed(lite):

@@ -18,7 +18,7 @@ e) that no question can be answered by the library or copied from the book: ever
 
 Each assignment is generated once (session fixtures, two at a time). ``nbgrader autograde`` grades
 the solution, the untouched release and one wrong answer per assignment (the whole pipeline, and
-feedback); every other answer is graded by the same engine directly (grader.engine.grade, which
+feedback); every other answer is graded by the same engine directly (rnncore_grader.engine.grade, which
 nbgrader's SandboxedGrading calls too), two sandboxes at a time, so that a wrong answer's question
 can be regraded with many students' seeds in the same sandboxed run. The two agree on the
 students both grade (checked).
@@ -44,7 +44,7 @@ from course_files import (ASSIGNMENTS, HIDDEN_MARKERS, ROOT, SOLUTION_MARKERS, a
                           code_lines, filled, grading_cell, grading_fragments, nbgrader_meta, read,
                           release_path, secret_fragments, secret_lines, significant, solution_code,
                           source_path)
-from grader import assignment as assignments, engine, sandbox as sandboxes, submission
+from rnncore_grader import assignment as assignments, engine, sandbox as sandboxes, submission
 from rnncore.testing import resolve
 
 # One BLAS thread per kernel: two autograde runs share two cores.
@@ -166,7 +166,7 @@ def regrades(assignment, grade_id):
 
 @pytest.fixture(scope="session")
 def engine_results(courses):
-    """assignment -> student -> grader.engine.Result, for every submission: graded as nbgrader's
+    """assignment -> student -> rnncore_grader.engine.Result, for every submission: graded as nbgrader's
     SandboxedGrading grades it (read from the submitted file's bytes, the course's per-student
     seed), and, for a wrong answer, its own question regraded with REGRADES other students'
     seeds in the same run, and with its own seed again (result.regrades)."""

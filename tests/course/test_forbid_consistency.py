@@ -31,7 +31,7 @@ import contextlib, json, sys
 import nbformat
 import rnncore.testing as testing
 from IPython.core.interactiveshell import InteractiveShell
-from grader import assignment
+from rnncore_grader import assignment
 
 questions = assignment.load_grading(sys.argv[2])
 labels = {}                                    # id(function) -> the first name it was seen under

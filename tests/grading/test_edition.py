@@ -1,4 +1,4 @@
-"""The student edition (`python -m grader student-edition OUT`) carries no answer and no hidden
+"""The student edition (`python -m rnncore_grader student-edition OUT`) carries no answer and no hidden
 check: no solutions/, no grading.py, no tests or benchmarks, and no piece of any solution,
 hidden test or grading question in any file it holds."""
 import json
@@ -41,7 +41,7 @@ def _grading_fragments(public):
 @pytest.fixture(scope="module")
 def edition(tmp_path_factory):
     out = tmp_path_factory.mktemp("students") / "edition"
-    run = subprocess.run([sys.executable, "-m", "grader", "student-edition", str(out),
+    run = subprocess.run([sys.executable, "-m", "rnncore_grader", "student-edition", str(out),
                           "--repository", URL], cwd=ROOT, capture_output=True, text=True,
                          timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -98,7 +98,7 @@ def test_a_release_with_an_answer_in_it_stops_the_edition(tmp_path):
     subprocess.run(["git", "init", "-q"], cwd=course, check=True)
     subprocess.run(["git", "add", "."], cwd=course, check=True)
     out = tmp_path / "edition"
-    run = subprocess.run([sys.executable, "-m", "grader", "student-edition", str(out)],
+    run = subprocess.run([sys.executable, "-m", "rnncore_grader", "student-edition", str(out)],
                          cwd=course, capture_output=True, text=True, timeout=120,
                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
                               "HOME": str(tmp_path)})

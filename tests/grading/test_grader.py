@@ -1,7 +1,7 @@
 """The grader against hostile and broken submissions (grader/, issue: trustworthy autograding).
 
 One temporary course with chapter 1's assignment receives the corpus below, is graded by the
-instructor's command (`python -m grader autograde`, as root: the sandbox is on), and then:
+instructor's command (`python -m rnncore_grader autograde`, as root: the sandbox is on), and then:
 
 - every submission has the expected score on every test cell, and a reason an instructor can read
   where it lost points;
@@ -357,10 +357,10 @@ def expected_scores(case):
 # --- the course and the batch --------------------------------------------------------------------
 
 def grader(args, course, check=True, timeout=900, **kw):
-    result = subprocess.run([sys.executable, "-m", "grader", *args], cwd=course, text=True,
+    result = subprocess.run([sys.executable, "-m", "rnncore_grader", *args], cwd=course, text=True,
                             capture_output=True, timeout=timeout, **kw)
     if check and result.returncode != 0:
-        raise RuntimeError(f"python -m grader {' '.join(args)} exited {result.returncode}:\n"
+        raise RuntimeError(f"python -m rnncore_grader {' '.join(args)} exited {result.returncode}:\n"
                            f"{result.stdout}\n{result.stderr}")
     return result
 
@@ -416,7 +416,7 @@ def messages(course, student):
 
 def sandbox_processes():
     """Processes still running as one of the uids of this file's sandboxes."""
-    from grader.sandbox import UIDS
+    from rnncore_grader.sandbox import UIDS
     found = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -535,7 +535,7 @@ def test_a_rerun_grades_nothing_new_and_an_interrupted_batch_completes_the_same(
     cases = [c for c in CASES if c.name in ("solution", "release", "allclose_patched",
                                             "infinite_loop_call", "truncated", "os_exit_call")]
     other = make_course(tmp_path / "course", cases)
-    process = subprocess.Popen([sys.executable, "-m", "grader", "autograde", A, "--jobs", "1"],
+    process = subprocess.Popen([sys.executable, "-m", "rnncore_grader", "autograde", A, "--jobs", "1"],
                                cwd=other, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(4)
     process.send_signal(signal.SIGINT)
@@ -602,7 +602,7 @@ def test_without_privileges_the_grader_says_what_to_run_and_refuses(tmp_path):
                  env={**os.environ, "GRADER_PRETEND_UNPRIVILEGED": "1"})
     assert run.returncode == 2
     assert "sudo" in run.stderr and "--unsafe-no-sandbox" in run.stderr, run.stderr
-    from grader.sandbox import SUDO_COMMAND
+    from rnncore_grader.sandbox import SUDO_COMMAND
     assert SUDO_COMMAND in run.stderr and sys.executable in run.stderr, run.stderr
     assert not (course / "autograded").exists()
     # Told explicitly, it grades without the sandbox.
@@ -635,7 +635,7 @@ WHICH_COPY = Case("which_copy", "correct answers that print where the runner and
                   answers={"output_layer": SOL["output_layer"] + "\n\n" + code("""
 
                       import sys, rnncore
-                      print("runner mark:", getattr(sys.modules.get("grader.runner"), "COPY_MARK", None),
+                      print("runner mark:", getattr(sys.modules.get("rnncore_grader.runner"), "COPY_MARK", None),
                             "| rnncore mark:", getattr(rnncore, "COPY_MARK", None),
                             "| rnncore at:", rnncore.__file__)
                       """)})
@@ -650,11 +650,11 @@ def _printed(course, student):
 def test_a_copy_of_the_course_is_graded_by_its_own_grader_whatever_is_installed(tmp_path):
     """An instructor's second checkout, graded with the environment installed (editable) from
     the first: the sandbox runs the copy's grader and rnncore, and the scores are the same."""
-    installed = subprocess.run([sys.executable, "-c", "import grader, rnncore; "
-                                "print(grader.__file__); print(rnncore.__file__)"],
+    installed = subprocess.run([sys.executable, "-c", "import rnncore_grader, rnncore; "
+                                "print(rnncore_grader.__file__); print(rnncore.__file__)"],
                                cwd="/", capture_output=True, text=True, check=True).stdout.split()
     copy = tmp_path / "term copy"                       # a space in the path, as folders have
-    for package in ("grader", "rnncore"):
+    for package in ("rnncore_grader", "rnncore"):
         shutil.copytree(ROOT / package, copy / package,
                         ignore=shutil.ignore_patterns("__pycache__"))
     assert not any(path.startswith(str(copy)) for path in installed), installed
@@ -668,7 +668,7 @@ def test_a_copy_of_the_course_is_graded_by_its_own_grader_whatever_is_installed(
     assert "rnncore at: /grader-lib/rnncore/" in _printed(copy, WHICH_COPY.name)
     # Now the installed grader and rnncore are deliberately different from the copy's: the
     # copy's runner and library mark what they are, and the sandbox must run them.
-    for module in ("grader/runner.py", "rnncore/__init__.py"):
+    for module in ("rnncore_grader/runner.py", "rnncore/__init__.py"):
         with open(copy / module, "a") as f:
             f.write('\nCOPY_MARK = "term-copy"\n')
     grader(["autograde", A, "--force"], copy)
@@ -699,13 +699,13 @@ def test_a_sandbox_that_cannot_start_says_why_and_keeps_its_log(tmp_path):
 def test_the_sudo_recipes_agree():
     """The README, the instructor page and the refusal message give the same command."""
     import re
-    from grader import sandbox
+    from rnncore_grader import sandbox
     found = {}
     for doc in ("README.md", "book/for_instructors.md"):
-        commands = re.findall(r"sudo [^\s`]*python[^\n`#]*-m grader[^\n`#]*", (ROOT / doc).read_text())
+        commands = re.findall(r"sudo [^\s`]*python[^\n`#]*-m rnncore_grader[^\n`#]*", (ROOT / doc).read_text())
         found[doc] = {re.sub(r"ch\d\d_\w+", "<assignment>", c).strip() for c in commands}
         assert found[doc], f"{doc} gives no sudo command for the grader"
-    found["refusal"] = set(re.findall(r"sudo [^\n]*-m grader[^\n]*", sandbox._help("a reason")))
+    found["refusal"] = set(re.findall(r"sudo [^\n]*-m rnncore_grader[^\n]*", sandbox._help("a reason")))
     assert all(commands == {sandbox.SUDO_COMMAND} for commands in found.values()), found
 
 
@@ -726,7 +726,7 @@ def nbgrader_as(user, home, args, cwd, exchange):
 
 
 def test_feedback_goes_back_through_nbgrader_exchange(tmp_path):
-    """release_assignment -> fetch -> submit -> collect -> python -m grader autograde ->
+    """release_assignment -> fetch -> submit -> collect -> python -m rnncore_grader autograde ->
     generate_feedback -> release_feedback -> fetch_feedback, on an exchange in a temp folder."""
     exchange = tmp_path / "exchange"
     exchange.mkdir()
@@ -843,7 +843,7 @@ def test_two_graders_at_once_on_overlapping_students(tmp_path):
     cases = [c for c in CASES if c.name in ("solution", "release", "allclose_patched",
                                             "truncated")]
     course = make_course(tmp_path / "course", cases)
-    command = [sys.executable, "-m", "grader", "autograde", A, "--jobs", "1"]
+    command = [sys.executable, "-m", "rnncore_grader", "autograde", A, "--jobs", "1"]
     runs = [subprocess.Popen(command + extra, cwd=course, text=True, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
             for extra in ([], ["--student", "solution", "--student", "release"])]
@@ -941,7 +941,7 @@ def _rows(db_url):
 
 
 def test_a_postgresql_gradebook(postgres, tmp_path):
-    """generate_assignment, python -m grader autograde and nbgrader export on PostgreSQL, with
+    """generate_assignment, python -m rnncore_grader autograde and nbgrader export on PostgreSQL, with
     the URL the docs give (postgresql://, psycopg 3)."""
     cases = [c for c in CASES if c.name in ("solution", "release", "allclose_patched")]
     db_url = postgres("term")

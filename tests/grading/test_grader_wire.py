@@ -1,12 +1,12 @@
-"""What crosses the sandbox's wall (grader.wire): plain data round-trips; nothing else does."""
+"""What crosses the sandbox's wall (rnncore_grader.wire): plain data round-trips; nothing else does."""
 import io
 import pickle
 
 import numpy as np
 import pytest
 
-from grader import wire
-from grader.checks import CheckFailed, expect_close
+from rnncore_grader import wire
+from rnncore_grader.checks import CheckFailed, expect_close
 
 
 def roundtrip(value):

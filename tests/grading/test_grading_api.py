@@ -1,7 +1,7 @@
 """The grading API of issue 12: forbidden library functions, expect_call, cells run as Jupyter
 runs them (magics), regrading with other seeds, and the student-side helpers of rnncore.testing.
 
-The grading tests run small notebooks through grader.engine in a real sandbox when this
+The grading tests run small notebooks through rnncore_grader.engine in a real sandbox when this
 process may make one (root), and otherwise without it (the same runner, as the current user).
 """
 import types
@@ -10,8 +10,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from grader import engine, sandbox
-from grader.checks import (CheckFailed, QuestionError, expect_call, expect_close, library,
+from rnncore_grader import engine, sandbox
+from rnncore_grader.checks import (CheckFailed, QuestionError, expect_call, expect_close, library,
                            question)
 from rnncore import fastpath, rnn
 from rnncore.testing import (LibraryUnavailable, assert_close, assert_unchanged, difference,
@@ -241,7 +241,7 @@ def test_magics_run_their_code_and_the_others_are_ignored_with_a_note(box):
         expect_close(student.value("x"), np.ones(3), "x")
         expect(student.value("listing") == [], "listing")
         expect(student.value("not_kept_is_gone"), "%%timeit keeps its names local")
-    from grader.checks import expect
+    from rnncore_grader.checks import expect
     check.forbid = ()
     cells = [*MAGIC_CELLS, "not_kept_is_gone = 'not_kept' not in globals()"]
     result = run(box, cells, {"test_x": check, "test_rnn_step": step_question(forbid=(STEP,))},
@@ -259,7 +259,7 @@ def test_magics_run_their_code_and_the_others_are_ignored_with_a_note(box):
 def test_regrade_runs_the_questions_with_other_seeds_in_one_run(box):
     def lucky(student, ref, rng):         # a question that catches the bug on half the draws
         expect(rng.random() < 0.5, "unlucky draw")
-    from grader.checks import expect
+    from rnncore_grader.checks import expect
     lucky.forbid = ()
     result = run(box, ["pass"], {"test_x": lucky}, regrade=range(20))
     grades = {seed: r["test_x"] for seed, r in result.regrades.items()}

@@ -1,9 +1,9 @@
-"""``python -m grader``: the instructor's commands around nbgrader.
+"""``python -m rnncore_grader``: the instructor's commands around nbgrader.
 
-    python -m grader autograde ASSIGNMENT [--student ID ...] [--force] [--jobs N]
+    python -m rnncore_grader autograde ASSIGNMENT [--student ID ...] [--force] [--jobs N]
                                           [--unsafe-no-sandbox]
-    python -m grader selftest ASSIGNMENT      # the solution scores full marks, the release zero
-    python -m grader student-edition OUT [--repository URL]   # the course without its answers
+    python -m rnncore_grader selftest ASSIGNMENT      # the solution scores full marks, the release zero
+    python -m rnncore_grader student-edition OUT [--repository URL]   # the course without its answers
 
 ``autograde`` does what ``nbgrader autograde ASSIGNMENT`` does, into the same gradebook and
 autograded/ folder, and more: it reads every submitted file itself (so a file that is not JSON,
@@ -37,9 +37,9 @@ from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
 from traitlets.config.loader import PyFileConfigLoader
 
-from grader import assignment as assignments, edition, sandbox, submission
-from grader.checks import QuestionError
-from grader.nbgrader_plugin import SandboxedGrading, grade_notebook
+from rnncore_grader import assignment as assignments, edition, sandbox, submission
+from rnncore_grader.checks import QuestionError
+from rnncore_grader.nbgrader_plugin import SandboxedGrading, grade_notebook
 
 
 class Refused(RuntimeError):
@@ -458,7 +458,7 @@ def selftest(root, assignment, out=print):
 def main(argv=None):
     # nbgrader's gradebook code makes SQLAlchemy warn about its own session use; not ours to fix.
     warnings.filterwarnings("ignore", category=SAWarning)
-    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m rnncore_grader", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("autograde", help="grade the submissions of an assignment")
     grade.add_argument("assignment")

@@ -33,7 +33,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import grader
+import rnncore_grader
 import rnncore
 
 BASE_UID = 61000
@@ -60,7 +60,7 @@ class SandboxFailed(RuntimeError):
 
 
 # The one command the README, the instructor page and ADMIN_HELP give (a test checks they agree).
-SUDO_COMMAND = "sudo .venv/bin/python -m grader autograde <assignment>"
+SUDO_COMMAND = "sudo .venv/bin/python -m rnncore_grader autograde <assignment>"
 
 ADMIN_HELP = """\
 The grader runs every submission in a sandbox (its own mount, network and PID namespaces, an
@@ -150,13 +150,13 @@ BOOTSTRAP = f"""\
 import sys
 sys.path.insert(0, {LIBRARY!r})
 import importlib.util
-for name in ("grader", "rnncore"):
+for name in ("rnncore_grader", "rnncore"):
     spec = importlib.util.find_spec(name)
     where = spec.origin if spec else None
     if not (where or "").startswith({LIBRARY + "/"!r}):
         sys.exit(f"grader: inside the sandbox {{name}} would be imported from {{where}}, not "
                  f"from the grading process's copy at {LIBRARY}/{{name}}")
-from grader import runner
+from rnncore_grader import runner
 runner.main()
 """
 
@@ -173,7 +173,7 @@ def _environment(home):
 
 def packages():
     """The folders of the grader and rnncore packages that this process imported."""
-    return [Path(grader.__file__).resolve().parent, Path(rnncore.__file__).resolve().parent]
+    return [Path(rnncore_grader.__file__).resolve().parent, Path(rnncore.__file__).resolve().parent]
 
 
 def _claim_uid(base):
@@ -192,7 +192,7 @@ def _claim_uid(base):
 
 
 class Sandbox:
-    """Starts runs of grader.runner for one worker (0, 1, ...): sandboxed, or unsafe=True.
+    """Starts runs of rnncore_grader.runner for one worker (0, 1, ...): sandboxed, or unsafe=True.
     Sandboxed runs use a uid of their own, the first free one from base_uid."""
 
     def __init__(self, worker=0, limits=Limits(), unsafe=False, base_uid=BASE_UID):
@@ -269,9 +269,9 @@ class Sandbox:
 
         environment = _environment(str(home))
         environment["PYTHONPATH"] = os.pathsep.join(
-            str(Path(p.__file__).parent.parent) for p in (rnncore, grader))
+            str(Path(p.__file__).parent.parent) for p in (rnncore, rnncore_grader))
         with open(self.log, "wb") as log:
-            return subprocess.Popen([sys.executable, "-m", "grader.runner"], cwd=home,
+            return subprocess.Popen([sys.executable, "-m", "rnncore_grader.runner"], cwd=home,
                                     env=environment, stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=log, start_new_session=True,
                                     preexec_fn=limit)

@@ -5,7 +5,7 @@ Everything here comes from the instructor's files, never from a submission:
 - ``solutions/<assignment>/<notebook>.ipynb`` (nbgrader's source): the points of each graded test
   cell, and the reference: its code cells other than the tests, run once in this process;
 - ``exercises/<assignment>/<notebook>.ipynb`` (nbgrader's release): the cells a submission runs;
-- ``solutions/<assignment>/grading.py``: one question per graded test cell (grader.checks).
+- ``solutions/<assignment>/grading.py``: one question per graded test cell (rnncore_grader.checks).
 """
 import contextlib
 import hashlib
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader import checks
+from rnncore_grader import checks
 
 
 class CourseError(RuntimeError):
@@ -128,7 +128,7 @@ def load(root, name, source_directory="source", release_directory="release"):
     grading = source_dir / "grading.py"
     if not grading.exists():
         raise CourseError(f"{grading} is missing: every assignment needs its trusted questions "
-                          f"(see grader/checks.py) before submissions can be graded.")
+                          f"(see rnncore_grader/checks.py) before submissions can be graded.")
     questions = load_grading(grading)
     notebooks = {}
     for path in sorted(source_dir.glob("*.ipynb")):

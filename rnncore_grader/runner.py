@@ -1,10 +1,10 @@
 """The process inside the sandbox: runs a submission's cells, then calls its functions on request.
 
-Started by the grader (never by hand) as ``python -I -m grader.runner``. It takes the request
+Started by the grader (never by hand) as ``python -I -m rnncore_grader.runner``. It takes the request
 channel from its stdin and stdout, then points fd 0 at /dev/null and fds 1 and 2 at an output
 file, so that what the student's code prints is captured and cannot mix with the channel.
 
-Requests (see grader.wire), each answered by one reply:
+Requests (see rnncore_grader.wire), each answered by one reply:
 
     {"op": "exec", "code": str, "label": str}  -> {"status": "ok" | "error", "error": str,
                                                     "output": str}
@@ -34,7 +34,7 @@ import time
 import traceback
 import types
 
-from grader import wire
+from rnncore_grader import wire
 from rnncore.testing import copy_function, without
 
 OUTPUT_LIMIT = 20_000          # characters of a cell's output sent back

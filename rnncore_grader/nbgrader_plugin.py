@@ -3,10 +3,10 @@
 nbgrader_config.py puts SandboxedGrading where Execute was in ``Autograde.autograde_preprocessors``.
 For each notebook, nbgrader still reads the submission, sanitizes it, records the submission in
 the gradebook, and afterwards SaveAutoGrades records the scores; between the two, this
-preprocessor grades the notebook with grader.engine and returns the release with the student's
+preprocessor grades the notebook with rnncore_grader.engine and returns the release with the student's
 answers and the results as outputs (an error output in exactly the test cells that lost points).
 
-``python -m grader autograde`` (grader.cli) grades with the same function, grade_notebook, two
+``python -m rnncore_grader autograde`` (rnncore_grader.cli) grades with the same function, grade_notebook, two
 submissions at a time, and records them with the same nbgrader steps.
 """
 import nbformat
@@ -14,21 +14,21 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Int
 
-from grader import assignment as assignments, engine, sandbox, submission
-from grader.sandbox import BASE_UID
+from rnncore_grader import assignment as assignments, engine, sandbox, submission
+from rnncore_grader.sandbox import BASE_UID
 
 
 
 class SandboxedGrading(NbGraderPreprocessor):
 
-    sandbox = Bool(True, help="Run submissions in the sandbox (grader.sandbox). False runs them "
+    sandbox = Bool(True, help="Run submissions in the sandbox (rnncore_grader.sandbox). False runs them "
                               "as the grading user: only for code you trust.").tag(config=True)
     cell_timeout = Float(60.0, help="Seconds for one cell of a submission.").tag(config=True)
     call_timeout = Float(30.0, help="Seconds for one call of a student's function by a "
                                     "question.").tag(config=True)
     memory_mb = Int(4096, help="Address space of the submission's process, in MiB.").tag(config=True)
     cpu_seconds = Int(600, help="CPU time of the submission's process.").tag(config=True)
-    workers = Int(2, help="Submissions graded at once by python -m grader autograde.").tag(config=True)
+    workers = Int(2, help="Submissions graded at once by python -m rnncore_grader autograde.").tag(config=True)
     base_uid = Int(BASE_UID, help="Submissions run as the first free uid from this one "
                                           "(no user may have it).").tag(config=True)
 
@@ -59,7 +59,7 @@ class SandboxedGrading(NbGraderPreprocessor):
 
 
 def grade_notebook(spec, assignment, data, student, box, timeouts, log=None):
-    """The graded notebook (see grader.submission.graded) of one submitted file's bytes."""
+    """The graded notebook (see rnncore_grader.submission.graded) of one submitted file's bytes."""
     try:
         answers, notes = submission.read_answers(data, spec.release)
     except submission.Unreadable as error:

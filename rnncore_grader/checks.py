@@ -3,7 +3,7 @@
 Each graded test cell of a solutions notebook (grade_id ``test_<answer>``) has one question in
 ``solutions/<assignment>/grading.py``, a module that nbgrader never releases::
 
-    from grader.checks import question, expect_call, expect_close, expect
+    from rnncore_grader.checks import question, expect_call, expect_close, expect
 
     @question("test_rnn_step", forbid=("rnncore.rnn:step", "rnncore.rnn:forward"))
     def rnn_step(student, ref, rng):
@@ -16,9 +16,9 @@ runs, the submission cannot call them (they raise "... write this one yourself")
 ``expect_call`` calls the student's and the solution's function once each on the same inputs,
 checks that the student's call did not write into its arguments, and compares the results.
 ``student.<name>(...)`` calls the submission's function in its sandbox: the arguments go in, and
-the result comes back, as plain data (see grader.wire). ``student.value(name)`` reads a global
+the result comes back, as plain data (see rnncore_grader.wire). ``student.value(name)`` reads a global
 variable; ``student.using(helper="rnncore.module:function")`` and ``student.arguments_after()``
-are described in grader.engine.Student; ``library("rnncore.module:function")`` passes a library
+are described in rnncore_grader.engine.Student; ``library("rnncore.module:function")`` passes a library
 function as an argument. ``ref`` holds the names the solutions notebook defines, run in the grader's own
 process. ``rng`` is a ``np.random.Generator`` seeded per submission from a secret of the course:
 the inputs are hidden, differ between students, and are the same when a batch is graded again.
@@ -34,7 +34,7 @@ import inspect
 
 import numpy as np
 
-from grader.wire import Library as library     # library("rnncore.rnn:forward"): an argument
+from rnncore_grader.wire import Library as library     # library("rnncore.rnn:forward"): an argument
 from rnncore.testing import changed_argument, difference, resolve
 
 __all__ = ["question", "expect", "expect_close", "expect_call", "known_mistakes", "library",

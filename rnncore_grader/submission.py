@@ -9,7 +9,7 @@ import json
 
 import nbformat
 
-from grader.assignment import answer_ids, nbgrader_of
+from rnncore_grader.assignment import answer_ids, nbgrader_of
 
 MAX_BYTES = 20 * 2**20
 

@@ -1,4 +1,4 @@
-"""``python -m grader student-edition OUT``: what students (and the launch buttons) get.
+"""``python -m rnncore_grader student-edition OUT``: what students (and the launch buttons) get.
 
 The course repository holds the answers (``solutions/``: the source notebooks and each
 assignment's ``grading.py``, the trusted questions with their hidden inputs), the tests (whose
@@ -23,7 +23,7 @@ MARKER = re.compile(r"(?m)^[ \t]*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)[ \t]*$"
 NOTE = """\
 > **Student edition.** This copy of the course has the book, the exercises (`exercises/`),
 > `rnncore` and its data. The answers, the hidden tests and the grading questions stay with
-> the instructors (it was made with `python -m grader student-edition`).
+> the instructors (it was made with `python -m rnncore_grader student-edition`).
 
 """
 

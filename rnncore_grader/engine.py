@@ -3,10 +3,10 @@
 1. The notebook that runs is the release (the instructor's cells, visible tests included) with
    each answer cell replaced by the student's answer of the same grade_id. Whatever else the
    student changed (tests, points, grade ids, kernelspec, added cells) is not used.
-2. Its code cells run in order in a sandboxed ``grader.runner``. A cell that times out or kills
+2. Its code cells run in order in a sandboxed ``rnncore_grader.runner``. A cell that times out or kills
    the process is marked broken; the run restarts without it, so one broken cell costs only what
    depends on it.
-3. Each graded test cell's question (``grading.py``, see grader.checks) runs HERE, in the
+3. Each graded test cell's question (``grading.py``, see rnncore_grader.checks) runs HERE, in the
    grader's process: it calls the student's functions in the sandbox on hidden inputs, gets plain
    data back and compares it with the solution's. The visible tests ran in the sandbox only to
    give the student their messages; they award nothing.
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader import wire
-from grader.checks import CheckFailed, QuestionError, StudentError
+from rnncore_grader import wire
+from rnncore_grader.checks import CheckFailed, QuestionError, StudentError
 from rnncore.testing import resolve
 
 
@@ -216,7 +216,7 @@ class Student:
     student.arguments_after().f(a, b)             returns (result, [a, b], {}) with a and b as
                                                   the call left them (did it write into them?).
 
-    A library function is passed as an argument with grader.checks.library("module:name").
+    A library function is passed as an argument with rnncore_grader.checks.library("module:name").
     While a question with forbid=(...) runs, its student's calls run with those library
     functions unavailable; passing one of them with using() or library() is the question's bug
     (QuestionError)."""
@@ -289,10 +289,10 @@ def _ask(check, student, ref, rng):
 
 def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), regrade=(),
           regrade_only=None):
-    """Grade one prepared notebook (see grader.submission.prepare).
+    """Grade one prepared notebook (see rnncore_grader.submission.prepare).
 
     notebook:  nbformat notebook: the release with the student's answers in place.
-    questions: grade_id -> check function (grader.checks); points: grade_id -> max points.
+    questions: grade_id -> check function (rnncore_grader.checks); points: grade_id -> max points.
     ref:       namespace of the solution; seed: int, the per-submission seed of the inputs.
     regrade:   more seeds (other students' hidden inputs): after grading, the questions (those
                in regrade_only, if given) run again with each of them in the same sandboxed
