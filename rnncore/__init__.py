@@ -7,17 +7,19 @@ Modules, one idea each:
 - :mod:`rnncore.fastpath`  behind each cell's forward: the loops in plain numpy, BPTT by hand, and
                            the autograd primitive joining them
 - :mod:`rnncore.numerics`  sigmoid, softmax, log-softmax and the uniform initialisation
-- :mod:`rnncore.wrappers`  padded batches, stacked (deep) and bidirectional RNNs around any cell
+- :mod:`rnncore.wrappers`  padded batches, stacked (deep) and bidirectional RNNs around any cell;
+                           CELLS, the cell modules (a cell is chosen by its module everywhere)
 - :mod:`rnncore.attention` dot-product and additive attention with masks
-- :mod:`rnncore.seq2seq`   an encoder-decoder with attention: teacher-forced loss, greedy decoding
+- :mod:`rnncore.seq2seq`   an encoder-decoder with attention (Seq2SeqSpec): teacher-forced loss,
+                           greedy decoding
 - :mod:`rnncore.transformer` self-attention, positional encoding, a pre-norm Transformer block
 - :mod:`rnncore.tcn`       causal dilated convolutions and residual TCN blocks
 - :mod:`rnncore.generate`  sampling with a temperature, text generation, unigram/bigram baselines
 - :mod:`rnncore.dynamics`  Jacobian products dh_T/dh_t, gradient norms against the lag and their
                            bound (gamma sigma_max)^k; spectral radius and norm; runs that diverge
 - :mod:`rnncore.gates`     the LSTM's and GRU's gate activations over a sequence, for plotting
-- :mod:`rnncore.output`    the output layer y_t = W_y h_t + b_y (logits); a model's parameters are
-                           ``{"<part>": ..., "output": ...}`` (split_model takes them apart)
+- :mod:`rnncore.linear`    the linear output layer y_t = W_y h_t + b_y (logits); a model's parameters
+                           are ``{"<part>": ..., "output": ...}`` (split_model takes them apart)
 - :mod:`rnncore.losses`    softmax cross-entropy over sequences, mean squared error, accuracy,
                            perplexity; next_token_loss, the language-model loss of any model
 - :mod:`rnncore.rnn_lm`    chapters 2-3's RNN language model: RNN -> output -> loss as one function
@@ -35,15 +37,16 @@ Modules, one idea each:
                            shipped in the package's data folder (sunspots, a text corpus);
                            :mod:`rnncore.data.tasks` synthetic tasks (adding, copy, parity,
                            temporal order, noisy sine, Mackey-Glass)
-- :mod:`rnncore.readout`   many-to-one models: an encoder summarised by its last or mean state,
-                           then a linear layer
+- :mod:`rnncore.many_to_one`  many-to-one models (ManyToOneSpec): an encoder summarised by its
+                           last or mean state, then a linear layer
 - :mod:`rnncore.forecast`  time-ordered windows, persistence and least-squares AR baselines, RMSE
                            per horizon
 - :mod:`rnncore.audio`     synthetic spoken words and log-power spectrograms
 - :mod:`rnncore.video`     moving-shape clips and per-frame features
 - :mod:`rnncore.dates`     date-format translation batches for seq2seq
 - :mod:`rnncore.sequence_models`  five causal models (RNN, LSTM, GRU, TCN, Transformer) behind one
-                           interface; parameters, sequential steps, path length, input dependence
+                           interface (SequenceModelSpec); parameters, sequential steps, path
+                           length, input dependence
 - :mod:`rnncore.streaming` one token at a time: a recurrent step against attention over a KV cache;
                            state memory, multiply-adds and time per token
 - :mod:`rnncore.rotary`    rotary position embeddings: scores that depend on t - s only
@@ -69,7 +72,7 @@ if _sys.platform == "emscripten":     # Pyodide (the book's Run in the browser):
     _browser.patch_numpy()
 
 from . import (attention, audio, bptt, data, dates,  # noqa: E402,F401
-               dynamics, forecast, gates, generate, gradcheck, gru, losses, lstm, optim,
-               output, readout, rnn, rnn_lm, seq2seq, sequence_models, streaming, tcn,
+               dynamics, forecast, gates, generate, gradcheck, gru, linear, losses, lstm,
+               many_to_one, optim, rnn, rnn_lm, seq2seq, sequence_models, streaming, tcn,
                testing, train, transformer, trees, validation, video, wrappers)
 from . import linear_attention, rotary  # noqa: E402,F401

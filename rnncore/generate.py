@@ -23,7 +23,7 @@ Plain numpy (``import numpy as np``): nothing here is differentiated.
 """
 import numpy as np
 
-from . import data, losses, numerics, output, rnn
+from . import data, linear, losses, numerics, rnn
 from .validation import check_ids, check_shapes
 
 
@@ -61,7 +61,7 @@ def generate(params, prompt, length, temperature, rng, forward=rnn.forward):
     """Continue each column of ``prompt`` by ``length`` sampled ids, feeding each one back in.
 
     params: a model ``{"<part>": layer params, "output": {"W_y": (H, V), "b_y": (V,)}}``, or one
-    flat dict as :func:`rnncore.rnn_lm.init` makes (:func:`rnncore.output.split_model`); prompt:
+    flat dict as :func:`rnncore.rnn_lm.init` makes (:func:`rnncore.linear.split_model`); prompt:
     (P, B) ids, P >= 1, read first to set the state; forward: the layer,
     ``forward(layer params, xs, state) -> (hs, state)`` (:func:`rnncore.rnn.forward`, or the
     LSTM's or GRU's). Inputs are one-hot, so D = V.
@@ -74,14 +74,14 @@ def generate(params, prompt, length, temperature, rng, forward=rnn.forward):
     if prompt.ndim != 2 or len(prompt) < 1:
         raise ValueError(f"prompt has shape {prompt.shape}, expected (P, B) with P >= 1 "
                          f"(one column per sequence; a single text: ids[:, None])")
-    layer, out = output.split_model(params)
+    layer, out = linear.split_model(params)
     V = check_shapes(W_y=(out["W_y"], "H V"))["V"]
     check_ids("prompt", prompt, V)
     dtype = np.result_type(out["W_y"])
     hs, state = forward(layer, data.one_hot(prompt, V, dtype), None)      # read the prompt
     ids = []
     for _ in range(int(length)):
-        logits = output.forward(out, hs[-1])                             # (B, V)
+        logits = linear.forward(out, hs[-1])                             # (B, V)
         ids.append(sample(logits, temperature, rng))                     # (B,)
         hs, state = forward(layer, data.one_hot(ids[-1][None], V, dtype), state)  # one step
     return np.stack(ids) if ids else np.zeros((0, prompt.shape[1]), dtype=np.int64)

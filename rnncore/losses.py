@@ -4,7 +4,7 @@ loss of any model ``{"<part>": ..., "output": ...}``."""
 import autograd.numpy as np
 from autograd.tracer import getval
 
-from . import data, output
+from . import data, linear
 from .numerics import log_softmax
 from .validation import check_ids, check_shapes
 
@@ -81,9 +81,9 @@ def next_token_loss(forward, V=None):
     ys: (T, B) the next ids. A flat dict (:func:`rnncore.rnn_lm.init`) works too.
     """
     def loss(params, xs, ys):
-        body, out = output.split_model(params)
+        body, out = linear.split_model(params)
         features = forward(body, xs if V is None else data.one_hot(xs, V))
         if isinstance(features, tuple):
             features = features[0]                                         # (hs, final state)
-        return softmax_cross_entropy(output.forward(out, features), ys)   # (T, B, V) logits
+        return softmax_cross_entropy(linear.forward(out, features), ys)   # (T, B, V) logits
     return loss

@@ -11,13 +11,13 @@ with any hand-written backward pass, so it is the independent witness for one.
 import autograd.numpy as np
 from autograd.tracer import getval
 
-from . import losses, output, rnn
+from . import linear, losses, rnn
 from .validation import values
 
 
 def init(input_size, hidden_size, output_size, rng, dtype=np.float64):
     return {**rnn.init(input_size, hidden_size, rng, dtype),
-            **output.init(hidden_size, output_size, rng, dtype)}
+            **linear.init(hidden_size, output_size, rng, dtype)}
 
 
 def forward(params, xs, state=None, nonlinearity="tanh", reference=False):
@@ -28,7 +28,7 @@ def forward(params, xs, state=None, nonlinearity="tanh", reference=False):
     """
     layer = rnn.forward_reference if reference else rnn.forward
     hs, h_T = layer(params, xs, state, nonlinearity)
-    return output.forward(params, hs), hs, h_T
+    return linear.forward(params, hs), hs, h_T
 
 
 def loss(params, xs, targets, state=None, nonlinearity="tanh", truncate=None, reference=False):

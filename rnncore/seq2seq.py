@@ -28,12 +28,12 @@ from types import ModuleType
 import autograd.numpy as np
 from autograd.tracer import getval
 
-from . import attention, losses, output, rnn, wrappers
+from . import attention, linear, losses, rnn, wrappers
 from .validation import check_ids, check_shapes
 
 
 @dataclass(frozen=True)
-class Spec:
+class Seq2SeqSpec:
     """The choices that are not arrays, so they live outside ``params`` (autograd differentiates
     params): the encoder and decoder cell modules, "additive" or "dot" attention, bidirectional."""
     encoder: ModuleType = rnn
@@ -41,14 +41,18 @@ class Spec:
     attention: str = "additive"
     bidirectional: bool = False
 
+    def __post_init__(self):
+        wrappers.check_cell("spec.encoder", self.encoder)
+        wrappers.check_cell("spec.decoder", self.decoder)
+        if self.attention not in ("additive", "dot"):
+            raise ValueError(f"spec.attention must be 'additive' or 'dot', got {self.attention!r}")
 
-def init(src_vocab, tgt_vocab, embed_size, hidden_size, rng, spec=Spec(), attn_size=None,
+
+def init(src_vocab, tgt_vocab, embed_size, hidden_size, rng, spec=Seq2SeqSpec(), attn_size=None,
          dtype=np.float64):
     """Parameters: embeddings E_src (V_src, D) and E_tgt (V_tgt, D); the encoder; the attention
     (additive only, A = attn_size, default H_e); the decoder (input D + H_e, H_e units); the
     output layer (W_y: (2 H_e, V_tgt)). D = embed_size, H = hidden_size."""
-    if spec.attention not in ("additive", "dot"):
-        raise ValueError(f"spec.attention must be 'additive' or 'dot', got {spec.attention!r}")
     H_e = 2 * hidden_size if spec.bidirectional else hidden_size
     if spec.bidirectional:
         encoder = wrappers.bidirectional_init(spec.encoder, embed_size, hidden_size, rng, dtype)
@@ -59,7 +63,7 @@ def init(src_vocab, tgt_vocab, embed_size, hidden_size, rng, spec=Spec(), attn_s
         "E_tgt": rng.normal(0.0, 1.0, (tgt_vocab, embed_size)).astype(dtype),   # (V_tgt, D)
         "encoder": encoder,
         "decoder": spec.decoder.init(embed_size + H_e, H_e, rng, dtype),
-        "output": output.init(H_e + H_e, tgt_vocab, rng, dtype),                # W_y (2H_e, V)
+        "output": linear.init(H_e + H_e, tgt_vocab, rng, dtype),                # W_y (2H_e, V)
     }
     if spec.attention == "additive":
         params["attention"] = attention.additive_init(H_e, H_e, attn_size or H_e, rng, dtype)
@@ -70,7 +74,7 @@ def _check_tokens(name, tokens, embedding):
     check_ids(name, tokens, np.shape(embedding)[0])
 
 
-def encode(params, src, src_mask, spec=Spec()):
+def encode(params, src, src_mask, spec=Seq2SeqSpec()):
     """enc: (S, B, H_e), the encoder's states; padded steps are skipped (see rnncore.wrappers)."""
     check_shapes(src=(src, "S B"), src_mask=(src_mask, "S B"))
     _check_tokens("src", src, params["E_src"])
@@ -86,12 +90,10 @@ def encode(params, src, src_mask, spec=Spec()):
 def _attend(params, spec, query, enc, src_mask):
     if spec.attention == "additive":
         return attention.additive_attention(params["attention"], query, enc, enc, src_mask)
-    if spec.attention == "dot":
-        return attention.dot_attention(query, enc, enc, src_mask, scale=True)
-    raise ValueError(f"spec.attention must be 'additive' or 'dot', got {spec.attention!r}")
+    return attention.dot_attention(query, enc, enc, src_mask, scale=True)     # "dot"
 
 
-def decode_step(params, y_prev, h_prev, state, enc, src_mask, spec=Spec()):
+def decode_step(params, y_prev, h_prev, state, enc, src_mask, spec=Seq2SeqSpec()):
     """One decoder step. y_prev: (B,) tokens; h_prev: (B, H_e); state: the cell's state (None at
     the start). Returns ``(logits (B, V), h_t (B, H_e), state, weights (S, B))``."""
     context, weights = _attend(params, spec, h_prev, enc, src_mask)      # (B, H_e), (S, B)
@@ -100,11 +102,11 @@ def decode_step(params, y_prev, h_prev, state, enc, src_mask, spec=Spec()):
     # for every cell (the state is h for the RNN and the GRU, (h, c) for the LSTM).
     hs, state = spec.decoder.forward(params["decoder"], inputs[None], state)
     h = hs[0]                                                             # (B, H_e)
-    logits = output.forward(params["output"], np.concatenate([h, context], axis=-1))  # (B, V)
+    logits = linear.forward(params["output"], np.concatenate([h, context], axis=-1))  # (B, V)
     return logits, h, state, weights
 
 
-def forward(params, src, src_mask, tgt_in, spec=Spec()):
+def forward(params, src, src_mask, tgt_in, spec=Seq2SeqSpec()):
     """Teacher-forced logits (T, B, V) and attention weights (T, S, B) for ``tgt_in: (T, B)``."""
     dims = check_shapes(src=(src, "S B"), src_mask=(src_mask, "S B"), tgt_in=(tgt_in, "T B"))
     _check_tokens("tgt_in", tgt_in, params["E_tgt"])
@@ -118,7 +120,7 @@ def forward(params, src, src_mask, tgt_in, spec=Spec()):
     return np.stack(all_logits), np.stack(all_weights)                   # (T, B, V), (T, S, B)
 
 
-def loss(params, src, src_mask, tgt_in, tgt_out, tgt_mask, spec=Spec()):
+def loss(params, src, src_mask, tgt_in, tgt_out, tgt_mask, spec=Seq2SeqSpec()):
     """Mean cross-entropy of the targets ``tgt_out: (T, B)`` at the unmasked positions of
     ``tgt_mask: (T, B)``, teacher-forced with ``tgt_in: (T, B)``."""
     check_shapes(tgt_in=(tgt_in, "T B"), tgt_out=(tgt_out, "T B"), tgt_mask=(tgt_mask, "T B"))
@@ -126,7 +128,7 @@ def loss(params, src, src_mask, tgt_in, tgt_out, tgt_mask, spec=Spec()):
     return losses.softmax_cross_entropy(logits, tgt_out, tgt_mask)
 
 
-def greedy_decode(params, src, src_mask, start_token, max_len, spec=Spec()):
+def greedy_decode(params, src, src_mask, start_token, max_len, spec=Seq2SeqSpec()):
     """Decode ``max_len`` tokens, each step feeding back argmax_v logits_t (no gradient).
 
     Returns ``(tokens (max_len, B) of ints, weights (max_len, S, B))``. There is no end token:

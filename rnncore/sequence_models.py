@@ -1,17 +1,17 @@
 r"""Five causal sequence models behind one interface, and the numbers that tell them apart.
 
-    spec = Spec("lstm", width=32)               # "rnn", "lstm", "gru", "tcn" or "transformer"
+    spec = SequenceModelSpec(lstm, width=32)    # rnn, lstm, gru, tcn or transformer (modules)
     params = init(spec, D, rng)
     features = forward(spec, params, xs)        # (T, B, D) -> (T, B, width)
 
 Every model is *causal*: ``features[t]`` depends on ``xs[0..t]`` only, so one readout at every
 step makes a language model and one at the last step a sequence regressor. The models:
 
-- "rnn", "lstm", "gru": ``layers`` recurrent layers of ``width`` units, one on top of the other
+- rnn, lstm, gru: ``layers`` recurrent layers of ``width`` units, one on top of the other
   (:func:`rnncore.wrappers.stacked_forward`); every layer runs its cell's fast path.
-- "tcn": ``layers`` residual blocks of ``width`` channels with kernel size ``kernel_size`` and
+- tcn: ``layers`` residual blocks of ``width`` channels with kernel size ``kernel_size`` and
   dilations 1, 2, 4, ... (:mod:`rnncore.tcn`). It sees the last ``tcn.receptive_field`` steps.
-- "transformer": the inputs embedded by one matrix and given their positions,
+- transformer: the inputs embedded by one matrix and given their positions,
   ``x W_e + PE``, then ``layers`` causal pre-norm blocks with ``heads`` heads and a position-wise
   MLP of ``d_ff`` units, then a final layer norm (:mod:`rnncore.transformer`).
 
@@ -27,27 +27,29 @@ Besides the error a model makes, the book compares (Vaswani et al. 2017, Table 1
 - :func:`dependence`: which inputs an output can see, measured by autograd.
 """
 from dataclasses import dataclass, replace
+from types import ModuleType
 
 import numpy as onp
 
 import autograd.numpy as np
 from autograd import grad
 
-from . import gru, lstm, rnn, tcn, transformer, trees, wrappers
+from . import tcn, transformer, trees, wrappers
 
-RECURRENT = {"rnn": rnn, "lstm": lstm, "gru": gru}
-KINDS = (*RECURRENT, "tcn", "transformer")
+RECURRENT = wrappers.CELLS                       # (rnn, lstm, gru): a cell is chosen by module
+KINDS = (*RECURRENT, tcn, transformer)
 
 
 @dataclass(frozen=True)
-class Spec:
+class SequenceModelSpec:
     """The choices that are not arrays (autograd differentiates ``params`` only).
 
-    kind: one of :data:`KINDS`; width: H, the TCN's channels or the Transformer's d_model;
+    kind: one of :data:`KINDS`, a module (rnn, lstm, gru, tcn or transformer); width: H, the
+    TCN's channels or the Transformer's d_model;
     layers: recurrent layers, TCN blocks or Transformer blocks; kernel_size: the TCN's k;
     heads: the Transformer's attention heads; d_ff: its MLP's hidden units (default 2 width).
     """
-    kind: str
+    kind: ModuleType
     width: int = 32
     layers: int = 1
     kernel_size: int = 2
@@ -55,12 +57,15 @@ class Spec:
     d_ff: int = None
 
     def __post_init__(self):
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if not any(self.kind is k for k in KINDS):
+            valid = ", ".join(k.__name__ for k in KINDS)
+            hint = (f" (a model is chosen by its module: from rnncore import {self.kind})"
+                    if f"rnncore.{self.kind}" in [k.__name__ for k in KINDS] else "")
+            raise ValueError(f"kind must be a module, one of {valid}; got {self.kind!r}{hint}")
         if self.width < 1 or self.layers < 1 or self.kernel_size < 1:
             raise ValueError(f"width, layers and kernel_size must be positive, got width="
                              f"{self.width}, layers={self.layers}, kernel_size={self.kernel_size}")
-        if self.kind == "transformer" and self.width % self.heads:
+        if self.kind is transformer and self.width % self.heads:
             raise ValueError(f"heads = {self.heads} must divide the width d_model = {self.width}")
 
     @property
@@ -79,8 +84,8 @@ def init(spec, input_size, rng, dtype=np.float64):
     """
     W, L = spec.width, spec.layers
     if spec.kind in RECURRENT:
-        return wrappers.stacked_init(RECURRENT[spec.kind], input_size, W, L, rng, dtype)
-    if spec.kind == "tcn":
+        return wrappers.stacked_init(spec.kind, input_size, W, L, rng, dtype)
+    if spec.kind is tcn:
         return tcn.init(input_size, [W] * L, spec.kernel_size, rng, dtype)
     params = {"W_e": rng.normal(0.0, 1.0, (input_size, W)).astype(dtype)}          # (D, d)
     params.update({f"block{l}": transformer.block_init(W, spec.ff, rng, dtype)
@@ -92,8 +97,8 @@ def init(spec, input_size, rng, dtype=np.float64):
 def forward(spec, params, xs):
     """Causal features of every step: xs (T, B, D) -> (T, B, width); see the module docstring."""
     if spec.kind in RECURRENT:
-        return wrappers.stacked_forward(RECURRENT[spec.kind], params, xs)[0]
-    if spec.kind == "tcn":
+        return wrappers.stacked_forward(spec.kind, params, xs)[0]
+    if spec.kind is tcn:
         return tcn.forward(params, xs)                           # dilations 1, 2, 4, ...
     T = np.shape(xs)[0]
     if np.ndim(xs) != 3 or np.shape(xs)[-1] != np.shape(params["W_e"])[0]:
@@ -122,7 +127,7 @@ def width_for_budget(spec, input_size, budget, output_size=0):
     """
     if budget < 1:
         raise ValueError(f"budget must be a positive number of parameters, got {budget}")
-    step = spec.heads if spec.kind == "transformer" else 1
+    step = spec.heads if spec.kind is transformer else 1
 
     def total(width):
         sized = replace(spec, width=width)
@@ -146,7 +151,7 @@ def complexity_per_layer(spec):
     projections, O(T d^2), are left out, as in the paper)."""
     if spec.kind in RECURRENT:
         return "O(T d²)"
-    if spec.kind == "tcn":
+    if spec.kind is tcn:
         return "O(k T d²)"
     return "O(T² d)"
 
@@ -172,7 +177,7 @@ def path_length(spec, T):
     """
     if spec.kind in RECURRENT:
         return T + spec.layers - 1
-    if spec.kind == "tcn":
+    if spec.kind is tcn:
         R = tcn.receptive_field(spec.kernel_size, tcn.default_dilations(spec.layers))
         return spec.layers if R >= T else None
     return spec.layers

@@ -2,7 +2,10 @@ r"""Layers around a cell: padded batches, stacks of cells (deep RNNs) and bidire
 
 Every function takes the *cell module* as its first argument (:mod:`rnncore.rnn`, and the LSTM
 and GRU modules, which share its interface): ``cell.init(input_size, hidden_size, rng, dtype)`` and
-``cell.forward(params, xs, state=None) -> (hs, final_state)``. A cell's state is one array
+``cell.forward(params, xs, state=None) -> (hs, final_state)``. A cell is chosen this one way
+everywhere in rnncore, by its module (``seq2seq.Seq2SeqSpec(encoder=lstm)``,
+``many_to_one.ManyToOneSpec(cell=gru)``, ``sequence_models.SequenceModelSpec(rnn)``);
+:func:`check_cell` names the valid ones when something else is given. A cell's state is one array
 ``h: (B, H)`` for the RNN and the GRU and the pair ``(h, c)`` for the LSTM; the code here never
 looks inside it, so one wrapper serves all three.
 
@@ -13,7 +16,19 @@ last step. Every wrapper takes ``mask=None``; pass it whenever the batch is padd
 """
 import autograd.numpy as np
 
+from . import gru, lstm, rnn
 from .validation import check_shapes
+
+CELLS = (rnn, lstm, gru)
+
+
+def check_cell(name, cell):
+    """Raise ValueError, listing the valid cells, unless ``cell`` is one of :data:`CELLS`."""
+    if not any(cell is c for c in CELLS):
+        valid = ", ".join(c.__name__ for c in CELLS)
+        hint = (f" (a cell is chosen by its module: from rnncore import {cell})"
+                if f"rnncore.{cell}" in [c.__name__ for c in CELLS] else "")
+        raise ValueError(f"{name} must be a cell module, one of {valid}; got {cell!r}{hint}")
 
 
 def _map(f, *states):
@@ -34,6 +49,7 @@ def masked_forward(cell, params, xs, mask, state=None):
     last real step. With a mask of all ones it computes what ``cell.forward`` does (to rounding),
     but one step per call, so it is slower: use it only for padded batches.
     """
+    check_cell("cell", cell)
     check_shapes(xs=(xs, "T B D"), mask=(mask, "T B"))
     valid = np.asarray(mask) != 0                                # (T, B) bool
     hs = []
@@ -58,6 +74,7 @@ def _run(cell, params, xs, state, mask):
 def stacked_init(cell, input_size, hidden_size, num_layers, rng, dtype=np.float64):
     """Parameters ``{"layer1": ..., "layerL": ...}``: layer 1 reads x (D), every later layer reads
     the states of the layer below (H)."""
+    check_cell("cell", cell)
     if num_layers < 1:
         raise ValueError(f"num_layers must be at least 1, got {num_layers}")
     sizes = [input_size] + [hidden_size] * (num_layers - 1)
@@ -83,6 +100,7 @@ def stacked_forward(cell, params, xs, state=None, mask=None):
     Returns ``hs: (T, B, H)``, the top layer's states h^{(L)}_1..h^{(L)}_T, and the list of the L
     final states, bottom layer first.
     """
+    check_cell("cell", cell)
     names = _layer_names(params)
     states = [None] * len(names) if state is None else list(state)
     if len(states) != len(names):
@@ -99,6 +117,7 @@ def stacked_forward(cell, params, xs, state=None, mask=None):
 
 def bidirectional_init(cell, input_size, hidden_size, rng, dtype=np.float64):
     """Two independent cells: ``{"forward": ..., "backward": ...}``."""
+    check_cell("cell", cell)
     return {"forward": cell.init(input_size, hidden_size, rng, dtype),
             "backward": cell.init(input_size, hidden_size, rng, dtype)}
 
@@ -130,6 +149,7 @@ def bidirectional_forward(cell, params, xs, state=None, mask=None):
     tokens do not exist yet. Bidirectional RNNs are for tasks that see the whole input first:
     tagging, classification, and the encoder of a sequence-to-sequence model.
     """
+    check_cell("cell", cell)
     check_shapes(xs=(xs, "T B D"))
     missing = [k for k in ("forward", "backward") if k not in params]
     if missing:

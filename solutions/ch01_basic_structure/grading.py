@@ -17,7 +17,7 @@ LIBRARY_STEP = ("rnncore.rnn:step", "rnncore.rnn:cell", "rnncore.rnn:forward",
 LIBRARY_FORWARD = ("rnncore.rnn:forward", "rnncore.rnn:forward_reference",
                    "rnncore.fastpath.rnn:numpy_forward", "rnncore.wrappers:masked_forward",
                    "rnncore.wrappers:stacked_forward")
-LIBRARY_OUTPUT = ("rnncore.output:forward",)
+LIBRARY_OUTPUT = ("rnncore.linear:forward",)
 
 
 def _params(rng, D, H):

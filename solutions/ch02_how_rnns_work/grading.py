@@ -10,7 +10,7 @@ functions that compute what it asks for are unavailable to the submission (forbi
 import numpy as np
 
 from rnncore_grader.checks import expect, expect_call, expect_close, question
-from rnncore import output, rnn
+from rnncore import linear, rnn
 
 TOL = dict(rtol=1e-4, atol=1e-5)
 LIBRARY_CE = ("rnncore.losses:softmax_cross_entropy", "rnncore.numerics:log_softmax",
@@ -248,7 +248,7 @@ def _check_first_bit(params, bits, what):
     step against the first bit."""
     with np.errstate(all="ignore"):
         hs, _ = rnn.forward(params, bits[..., None])                     # (T, B, H)
-        y = output.forward(params, hs)[..., 0]                           # (T, B)
+        y = linear.forward(params, hs)[..., 0]                           # (T, B)
     wrong = np.sign(y) != np.where(bits[0] == 1, 1.0, -1.0)              # (T, B)
     if wrong.any():
         t, b = (int(i) for i in np.argwhere(wrong)[0])

@@ -173,8 +173,9 @@ def _mean_rmse(forecasts, targets):
 
 def _forecast_shape_hint(shape, horizon, B):
     if tuple(shape[:2]) == (B, horizon):
-        return ("the batch comes first in what you returned: readout.forward gives (B, horizon); "
-                "transpose it to (horizon, B) and add the last axis, out.T[:, :, None]")
+        return ("the batch comes first in what you returned: many_to_one.forward gives "
+                "(B, horizon); transpose it to (horizon, B) and add the last axis, "
+                "out.T[:, :, None]")
     if tuple(shape) == (horizon, B):
         return "add the last axis, of size 1: out[:, :, None]"
     if len(shape) == 3 and tuple(shape[1:]) == (B, 1):
@@ -206,8 +207,9 @@ def _trained(student, function, args, names, what):
     expect(not isinstance(rng_after, np.random.Generator)
            or rng_after.bit_generator.state != args[-1].bit_generator.state,
            f"{function}(...) on {what} did not draw a single number from the rng it was given. "
-           f"Hint: pass rng on, readout.init(..., rng, spec) and train(..., rng=rng); a generator "
-           f"of your own, such as np.random.default_rng(0), ignores the seed the grader passes")
+           f"Hint: pass rng on, many_to_one.init(..., rng, spec) and train(..., rng=rng); a "
+           f"generator of your own, such as np.random.default_rng(0), ignores the seed the grader "
+           f"passes")
     return params
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnncore import gradcheck, gru, losses, lstm, numerics, output, rnn
+from rnncore import gradcheck, gru, linear, losses, lstm, numerics, rnn
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 KINDS = ["rnn_tanh", "rnn_relu", "lstm", "gru"]
@@ -128,13 +128,13 @@ def test_gradients_match_finite_differences(kind, forward):
 def test_fast_path_composes_with_an_output_layer_and_a_loss(kind):
     cell, args, _ = make(kind, T=6, B=3, D=4, H=5, seed=2)
     rng = np.random.default_rng(3)
-    args["params"]["out"] = output.init(5, 7, rng)
+    args["params"]["out"] = linear.init(5, 7, rng)
     targets, label = rng.integers(0, 7, size=(6, 3)), rng.integers(0, 7, size=(1, 3))
 
     def loss(p, forward):                 # per-step predictions and one from the final state
         hs, finals = cell.run(forward, p, args["xs"], args["state"])
-        per_step = losses.softmax_cross_entropy(output.forward(p["out"], hs), targets)
-        final = losses.softmax_cross_entropy(output.forward(p["out"], finals["h_T"][None]), label)
+        per_step = losses.softmax_cross_entropy(linear.forward(p["out"], hs), targets)
+        final = losses.softmax_cross_entropy(linear.forward(p["out"], finals["h_T"][None]), label)
         return per_step + final + (anp.sum(finals["c_T"] ** 2) if "c_T" in finals else 0.0)
 
     fast = autograd.grad(loss)(args["params"], "forward")

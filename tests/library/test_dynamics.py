@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from rnncore import dynamics, gradcheck, losses, optim, output, plots, rnn, rnn_lm, train
+from rnncore import dynamics, gradcheck, linear, losses, optim, plots, rnn, rnn_lm, train
 
 
 def make(T=6, B=3, D=2, H=4, seed=0, scale=1.0, dtype=np.float64):
@@ -184,7 +184,7 @@ def regression_problem(seed=0, T=12, B=4, H=8):
 
     def loss_fn(params, xs, ys):
         hs, _ = rnn.forward(params, xs)
-        return losses.mse(output.forward(params, hs), ys)
+        return losses.mse(linear.forward(params, hs), ys)
     return loss_fn, params, batches
 
 

@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 import pytest
 
-from rnncore import data, generate, gru, losses, lstm, numerics, output, rnn, rnn_lm
+from rnncore import data, generate, gru, linear, losses, lstm, numerics, rnn, rnn_lm
 
 
 def frequencies(ids, V):
@@ -121,7 +121,7 @@ def test_the_first_generated_id_follows_the_models_distribution_after_the_prompt
 def test_generate_works_with_the_gated_layers(layer):
     V, H = 5, 4
     rng = np.random.default_rng(5)
-    params = {**layer.init(V, H, rng), **output.init(H, V, rng)}
+    params = {**layer.init(V, H, rng), **linear.init(H, V, rng)}
     prompt = np.array([[1], [2]])
     a = generate.generate(params, prompt, 8, 1.0, np.random.default_rng(6), forward=layer.forward)
     b = generate.generate(params, prompt, 8, 1.0, np.random.default_rng(6), forward=layer.forward)
@@ -129,7 +129,7 @@ def test_generate_works_with_the_gated_layers(layer):
     np.testing.assert_array_equal(a, b)
     greedy = generate.generate(params, prompt, 6, 0, rng, forward=layer.forward)
     hs, _ = layer.forward(params, data.one_hot(np.concatenate([prompt, greedy]), V))
-    np.testing.assert_array_equal(greedy, np.argmax(output.forward(params, hs)[1:-1], axis=-1))
+    np.testing.assert_array_equal(greedy, np.argmax(linear.forward(params, hs)[1:-1], axis=-1))
 
 
 
@@ -137,7 +137,7 @@ def test_generate_works_with_the_gated_layers(layer):
 def test_generate_runs_a_model_of_parts_as_it_runs_the_same_weights_flat(layer):
     V, H = 6, 5
     rng = np.random.default_rng(8)
-    model = {"layer": layer.init(V, H, rng), "output": output.init(H, V, rng)}
+    model = {"layer": layer.init(V, H, rng), "output": linear.init(H, V, rng)}
     flat = {**model["layer"], **model["output"]}
     prompt = np.array([[1, 4], [2, 0]])
     a = generate.generate(model, prompt, 10, 0.8, np.random.default_rng(9), forward=layer.forward)
@@ -164,7 +164,7 @@ def test_generate_with_a_relu_layer_through_forward():
     relu = lambda p, xs, state: rnn.forward(p, xs, state, nonlinearity="relu")   # noqa: E731
     out = generate.generate(params, np.array([[2]]), 5, 0, None, forward=relu)
     hs, _ = rnn.forward(params, data.one_hot(np.concatenate([[[2]], out]), 6), None, "relu")
-    np.testing.assert_array_equal(out, np.argmax(output.forward(params, hs)[:-1], axis=-1))
+    np.testing.assert_array_equal(out, np.argmax(linear.forward(params, hs)[:-1], axis=-1))
 
 
 # --- n-gram baselines -----------------------------------------------------------------------------

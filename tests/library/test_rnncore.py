@@ -4,7 +4,7 @@ import autograd
 import numpy as np
 import pytest
 
-from rnncore import bptt, gradcheck, losses, output, rnn, rnn_lm, testing
+from rnncore import bptt, gradcheck, linear, losses, rnn, rnn_lm, testing
 from rnncore.data import datasets
 from rnncore.validation import check_shapes
 
@@ -95,7 +95,7 @@ def test_float32_stays_float32():
     (lambda p, xs, h0: rnn.forward({**p, "W_h": p["W_h"][:, :3]}, xs, h0),
      r"W_h has shape \(4, 3\), expected \(H, H\) = \(4, 4\)"),
     (lambda p, xs, h0: rnn.forward({"W_x": p["W_x"]}, xs, h0), r"params is missing \['W_h', 'b_h'\]"),
-    (lambda p, xs, h0: output.forward(p, xs), r"hs has shape \(5, 2, 3\), expected \(\.\.\., H\)"),
+    (lambda p, xs, h0: linear.forward(p, xs), r"hs has shape \(5, 2, 3\), expected \(\.\.\., H\)"),
 ])
 def test_wrong_shapes_raise_value_errors_that_name_the_argument(call, message):
     params, xs, h0, _ = make()
@@ -106,10 +106,10 @@ def test_wrong_shapes_raise_value_errors_that_name_the_argument(call, message):
 def test_output_layer_is_an_affine_map_of_every_state():
     params, xs, h0, _ = make()
     hs, _ = rnn.forward(params, xs, h0)
-    logits = output.forward(params, hs)
+    logits = linear.forward(params, hs)
     expected = np.einsum("tbh,hv->tbv", hs, params["W_y"]) + params["b_y"]
     np.testing.assert_allclose(logits, expected, rtol=1e-12)
-    np.testing.assert_allclose(output.forward(params, hs[0]), logits[0], rtol=1e-12)
+    np.testing.assert_allclose(linear.forward(params, hs[0]), logits[0], rtol=1e-12)
 
 
 # --- losses -------------------------------------------------------------------------------------

@@ -5,12 +5,13 @@ import pytest
 
 from nested_gradcheck import assert_gradients_match
 from rnncore import attention, gru, lstm, optim, rnn, seq2seq
+from rnncore.seq2seq import Seq2SeqSpec
 
 # Every attention x direction with the RNN; each other cell once each way; and a mixed pair.
-SPECS = ([seq2seq.Spec(rnn, rnn, a, bi) for a in ("additive", "dot") for bi in (False, True)] +
-         [seq2seq.Spec(c, c, "additive", False) for c in (lstm, gru)] +
-         [seq2seq.Spec(c, c, "dot", True) for c in (lstm, gru)] +
-         [seq2seq.Spec(lstm, gru, "additive", True)])
+SPECS = ([Seq2SeqSpec(rnn, rnn, a, bi) for a in ("additive", "dot") for bi in (False, True)] +
+         [Seq2SeqSpec(c, c, "additive", False) for c in (lstm, gru)] +
+         [Seq2SeqSpec(c, c, "dot", True) for c in (lstm, gru)] +
+         [Seq2SeqSpec(lstm, gru, "additive", True)])
 SPEC_IDS = [f"{s.encoder.__name__[8:]}-{s.decoder.__name__[8:]}-{s.attention}-"
             f"{'bi' if s.bidirectional else 'uni'}" for s in SPECS]
 PAD, START = 0, 1
@@ -117,7 +118,7 @@ def test_a_tiny_model_learns_to_reverse_a_few_sequences():
     src_mask = (src != PAD).astype(float)
     tgt_mask = src_mask.copy()
     tgt_in = np.concatenate([np.full((1, 3), START), tgt_out[:-1]])
-    spec = seq2seq.Spec()
+    spec = Seq2SeqSpec()
     params = seq2seq.init(6, 6, 8, 16, rng, spec)
     value_and_grad = autograd.value_and_grad(seq2seq.loss)
     opt = optim.adam(lr=0.03)
@@ -134,7 +135,10 @@ def test_a_tiny_model_learns_to_reverse_a_few_sequences():
 def test_errors_name_the_problem():
     rng, src, src_mask, tgt_in, tgt_out, tgt_mask = batch()
     with pytest.raises(ValueError, match="'additive' or 'dot', got 'general'"):
-        seq2seq.init(7, 6, 3, 4, rng, seq2seq.Spec(attention="general"))
+        seq2seq.init(7, 6, 3, 4, rng, Seq2SeqSpec(attention="general"))
+    with pytest.raises(ValueError, match="spec.decoder must be a cell module, one of rnncore.rnn, "
+                                         "rnncore.lstm, rnncore.gru; got 'transformer'$"):
+        Seq2SeqSpec(decoder="transformer")
     params = seq2seq.init(7, 6, 3, 4, rng)
     with pytest.raises(ValueError, match=r"tgt_out has shape \(3, 3\), expected \(T, B\) = \(4, 3\)"):
         seq2seq.loss(params, src, src_mask, tgt_in, tgt_out[:3], tgt_mask)

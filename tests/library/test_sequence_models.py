@@ -4,22 +4,30 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
-from rnncore import gru, lstm, rnn, sequence_models as sm, tcn, transformer, trees, wrappers
+from rnncore import (gru, losses, lstm, rnn, sequence_models as sm, tcn, transformer, trees,
+                     wrappers)
+from rnncore.sequence_models import SequenceModelSpec
 
-SPECS = [sm.Spec("rnn", 5), sm.Spec("lstm", 5), sm.Spec("gru", 5, layers=2),
-         sm.Spec("tcn", 4, layers=3, kernel_size=3), sm.Spec("transformer", 8, layers=2, heads=2),
-         sm.Spec("transformer", 6, heads=3, d_ff=10)]
+SPECS = [SequenceModelSpec(rnn, 5), SequenceModelSpec(lstm, 5), SequenceModelSpec(gru, 5, layers=2),
+         SequenceModelSpec(tcn, 4, layers=3, kernel_size=3),
+         SequenceModelSpec(transformer, 8, layers=2, heads=2),
+         SequenceModelSpec(transformer, 6, heads=3, d_ff=10)]
+
+
+def name(spec):
+    """The model's module, rnncore.lstm, as a test id: lstm."""
+    return spec.kind.__name__.rsplit(".", 1)[-1]
 
 
 def formula(spec, D):
     """The parameter count, from the equations of each model (an independent witness)."""
     W, L, k = spec.width, spec.layers, spec.kernel_size
-    per_layer = {"rnn": lambda i: i * W + W * W + W,                    # W_x, W_h, b_h
-                 "lstm": lambda i: 4 * (i * W + W * W + W),             # four gates, one bias
-                 "gru": lambda i: 3 * (i * W + W * W + 2 * W)}          # three blocks, two biases
+    per_layer = {rnn: lambda i: i * W + W * W + W,                      # W_x, W_h, b_h
+                 lstm: lambda i: 4 * (i * W + W * W + W),               # four gates, one bias
+                 gru: lambda i: 3 * (i * W + W * W + 2 * W)}            # three blocks, two biases
     if spec.kind in per_layer:
         return per_layer[spec.kind](D) + (L - 1) * per_layer[spec.kind](W)
-    if spec.kind == "tcn":
+    if spec.kind is tcn:
         conv = lambda i: k * i * W + W                                  # noqa: E731
         first = conv(D) + conv(W) + (D * W if D != W else 0)            # W_p when D != W
         return first + (L - 1) * 2 * conv(W)
@@ -27,7 +35,7 @@ def formula(spec, D):
     return D * W + L * block + 2 * W                                    # W_e, blocks, final LN
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.kind}-{s.layers}")
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{name(s)}-{s.layers}")
 def test_shapes_and_parameter_count(spec):
     rng = np.random.default_rng(0)
     for D in (3, spec.width):
@@ -36,7 +44,7 @@ def test_shapes_and_parameter_count(spec):
         assert sm.forward(spec, params, rng.normal(size=(7, 2, D))).shape == (7, 2, spec.width)
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.kind}-{s.layers}")
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{name(s)}-{s.layers}")
 def test_every_model_is_causal(spec):
     rng = np.random.default_rng(1)
     params = sm.init(spec, 3, rng)
@@ -53,19 +61,19 @@ def test_every_model_is_causal(spec):
 def test_forward_is_the_library_models():
     rng = np.random.default_rng(2)
     xs = rng.normal(size=(6, 3, 4))
-    for kind, cell in [("rnn", rnn), ("lstm", lstm), ("gru", gru)]:
-        params = sm.init(sm.Spec(kind, 5), 4, rng)
-        np.testing.assert_allclose(sm.forward(sm.Spec(kind, 5), params, xs),
+    for cell in (rnn, lstm, gru):
+        params = sm.init(SequenceModelSpec(cell, 5), 4, rng)
+        np.testing.assert_allclose(sm.forward(SequenceModelSpec(cell, 5), params, xs),
                                    cell.forward(params["layer1"], xs)[0], rtol=1e-12)
-        spec = sm.Spec(kind, 5, layers=2)
+        spec = SequenceModelSpec(cell, 5, layers=2)
         params = sm.init(spec, 4, rng)
         np.testing.assert_allclose(sm.forward(spec, params, xs),
                                    wrappers.stacked_forward(cell, params, xs)[0], rtol=1e-12)
-    spec = sm.Spec("tcn", 5, layers=2, kernel_size=3)
+    spec = SequenceModelSpec(tcn, 5, layers=2, kernel_size=3)
     params = sm.init(spec, 4, rng)
     np.testing.assert_allclose(sm.forward(spec, params, xs), tcn.forward(params, xs, [1, 2]),
                                rtol=1e-12)
-    spec = sm.Spec("transformer", 8, layers=2, heads=4, d_ff=16)
+    spec = SequenceModelSpec(transformer, 8, layers=2, heads=4, d_ff=16)
     params = sm.init(spec, 4, rng)
     x = xs @ params["W_e"] + transformer.sinusoidal_positional_encoding(6, 8)[:, None, :]
     for name in ("block1", "block2"):
@@ -76,15 +84,16 @@ def test_forward_is_the_library_models():
 
 def test_sequential_steps_and_path_length():
     for T in (1, 10, 100):
-        assert sm.sequential_steps(sm.Spec("lstm"), T) == T
-        assert sm.sequential_steps(sm.Spec("gru", layers=3), T) == 3 * T
-        assert sm.sequential_steps(sm.Spec("tcn", layers=4), T) == 4
-        assert sm.sequential_steps(sm.Spec("transformer", layers=2), T) == 2
-        assert sm.path_length(sm.Spec("rnn"), T) == T
-        assert sm.path_length(sm.Spec("rnn", layers=2), T) == T + 1
-        assert sm.path_length(sm.Spec("transformer"), T) == 1
-    assert sm.path_length(sm.Spec("tcn", layers=4), 31) == 4      # R = 1 + 2 (1 + 2 + 4 + 8)
-    assert sm.path_length(sm.Spec("tcn", layers=4), 32) is None   # x_1 is out of reach
+        assert sm.sequential_steps(SequenceModelSpec(lstm), T) == T
+        assert sm.sequential_steps(SequenceModelSpec(gru, layers=3), T) == 3 * T
+        assert sm.sequential_steps(SequenceModelSpec(tcn, layers=4), T) == 4
+        assert sm.sequential_steps(SequenceModelSpec(transformer, layers=2), T) == 2
+        assert sm.path_length(SequenceModelSpec(rnn), T) == T
+        assert sm.path_length(SequenceModelSpec(rnn, layers=2), T) == T + 1
+        assert sm.path_length(SequenceModelSpec(transformer), T) == 1
+    four_blocks = SequenceModelSpec(tcn, layers=4)
+    assert sm.path_length(four_blocks, 31) == 4      # R = 1 + 2 (1 + 2 + 4 + 8)
+    assert sm.path_length(four_blocks, 32) is None   # x_1 is out of reach
 
 
 def positive(tree):
@@ -102,7 +111,7 @@ def test_blocks_to_reach_is_the_depth_at_which_the_first_input_is_seen(T, k):
     for blocks, reaches in [(L, True), (L - 1, False)]:
         if blocks == 0:
             continue
-        spec = sm.Spec("tcn", 3, layers=blocks, kernel_size=k)
+        spec = SequenceModelSpec(tcn, 3, layers=blocks, kernel_size=k)
         params = positive(sm.init(spec, 2, rng))
         seen = sm.dependence(lambda x: sm.forward(spec, params, x), xs, T - 1, rng)
         assert (seen[0] > 0) == reaches, (T, k, blocks)
@@ -117,7 +126,7 @@ def test_blocks_to_reach_needs_a_kernel_that_grows():
 
 def test_dependence_is_the_norm_of_the_jacobian_rows():
     rng = np.random.default_rng(3)
-    spec = sm.Spec("transformer", 4, heads=2)
+    spec = SequenceModelSpec(transformer, 4, heads=2)
     params = sm.init(spec, 3, rng)
     xs = rng.normal(size=(5, 1, 3))
     f = lambda x: sm.forward(spec, params, x)                          # noqa: E731
@@ -135,38 +144,46 @@ def test_dependence_is_the_norm_of_the_jacobian_rows():
 
 
 def test_errors_name_the_problem():
-    with pytest.raises(ValueError, match="kind must be one of"):
-        sm.Spec("cnn")
+    valid = "one of rnncore.rnn, rnncore.lstm, rnncore.gru, rnncore.tcn, rnncore.transformer"
+    with pytest.raises(ValueError, match=f"kind must be a module, {valid}; got 'cnn'$"):
+        SequenceModelSpec("cnn")
+    with pytest.raises(ValueError, match=r"got 'lstm' \(a model is chosen by its module: from "
+                                         r"rnncore import lstm\)"):
+        SequenceModelSpec("lstm")
+    with pytest.raises(ValueError, match=f"{valid}; got <module 'rnncore.losses'"):
+        SequenceModelSpec(losses)
     with pytest.raises(ValueError, match="heads = 3 must divide"):
-        sm.Spec("transformer", 8, heads=3)
+        SequenceModelSpec(transformer, 8, heads=3)
     with pytest.raises(ValueError, match="must be positive"):
-        sm.Spec("rnn", 0)
-    spec = sm.Spec("transformer", 4)
+        SequenceModelSpec(rnn, 0)
+    spec = SequenceModelSpec(transformer, 4)
     params = sm.init(spec, 3, np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"xs has shape \(5, 1, 2\), expected \(T, B, D\) "
                                          r"with D = 3"):
         sm.forward(spec, params, np.zeros((5, 1, 2)))
 
 
-@pytest.mark.parametrize("spec", [sm.Spec("rnn"), sm.Spec("lstm"), sm.Spec("gru"),
-                                  sm.Spec("tcn", layers=3), sm.Spec("transformer", heads=2),
-                                  sm.Spec("transformer", 6, heads=3, d_ff=20)],
-                         ids=lambda s: s.kind)
+@pytest.mark.parametrize("spec", [SequenceModelSpec(rnn), SequenceModelSpec(lstm),
+                                  SequenceModelSpec(gru), SequenceModelSpec(tcn, layers=3),
+                                  SequenceModelSpec(transformer, heads=2),
+                                  SequenceModelSpec(transformer, 6, heads=3, d_ff=20)],
+                         ids=name)
 @pytest.mark.parametrize("D, out, budget", [(2, 1, 4513), (20, 20, 9000)])
 def test_width_for_budget_is_the_closest_width(spec, D, out, budget):
     """The chosen width's count (model + readout, by the formula) is the closest to the budget
     of all widths (the heads dividing a Transformer's)."""
     total = lambda s: formula(s, D) + s.width * out + out                 # noqa: E731
     chosen = sm.width_for_budget(spec, D, budget, out)
-    step = spec.heads if spec.kind == "transformer" else 1
-    assert chosen.width % step == 0 and chosen.kind == spec.kind
+    step = spec.heads if spec.kind is transformer else 1
+    assert chosen.width % step == 0 and chosen.kind is spec.kind
     assert chosen.d_ff == spec.d_ff and chosen.layers == spec.layers
     others = [sm.replace(spec, width=w) for w in range(step, 4 * chosen.width, step)]
     assert all(abs(total(chosen) - budget) <= abs(total(o) - budget) for o in others)
 
 
 def test_width_for_budget_matches_counts_that_differ_by_an_order_of_magnitude():
-    specs = [sm.Spec("rnn"), sm.Spec("lstm"), sm.Spec("tcn", layers=4), sm.Spec("transformer")]
+    specs = [SequenceModelSpec(rnn), SequenceModelSpec(lstm), SequenceModelSpec(tcn, layers=4),
+             SequenceModelSpec(transformer)]
     at_32 = [sm.count(sm.init(s, 2, np.random.default_rng(0))) for s in specs]
     assert max(at_32) / min(at_32) > 10
     matched = [sm.count(sm.init(sm.width_for_budget(s, 2, 4500), 2, np.random.default_rng(0)))
@@ -177,6 +194,6 @@ def test_width_for_budget_matches_counts_that_differ_by_an_order_of_magnitude():
 
 
 def test_complexity_per_layer_follows_vaswani_table_1():
-    assert sm.complexity_per_layer(sm.Spec("gru")) == "O(T d²)"
-    assert sm.complexity_per_layer(sm.Spec("tcn")) == "O(k T d²)"
-    assert sm.complexity_per_layer(sm.Spec("transformer")) == "O(T² d)"
+    assert sm.complexity_per_layer(SequenceModelSpec(gru)) == "O(T d²)"
+    assert sm.complexity_per_layer(SequenceModelSpec(tcn)) == "O(k T d²)"
+    assert sm.complexity_per_layer(SequenceModelSpec(transformer)) == "O(T² d)"

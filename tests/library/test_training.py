@@ -432,14 +432,14 @@ def test_a_character_model_learns_with_carried_state():
 
 @pytest.mark.parametrize("cell", ["rnn", "gru"])
 def test_next_token_loss_is_the_output_layers_cross_entropy_on_the_parts_features(cell):
-    from rnncore import gru, output, rnn
+    from rnncore import gru, linear, rnn
     layer = {"rnn": rnn, "gru": gru}[cell]
     V, H, T, B = 7, 5, 6, 3
     rng = np.random.default_rng(2)
-    model = {"layer": layer.init(V, H, rng), "output": output.init(H, V, rng)}
+    model = {"layer": layer.init(V, H, rng), "output": linear.init(H, V, rng)}
     xs, ys = rng.integers(V, size=(T, B)), rng.integers(V, size=(T, B))
     hs, _ = layer.forward(model["layer"], data.one_hot(xs, V))
-    expected = losses.softmax_cross_entropy(output.forward(model["output"], hs), ys)
+    expected = losses.softmax_cross_entropy(linear.forward(model["output"], hs), ys)
     loss = losses.next_token_loss(layer.forward, V)
     assert loss(model, xs, ys) == pytest.approx(float(expected), rel=1e-12)
     # inputs given already encoded (V=None), a forward returning features only, a flat dict

@@ -128,7 +128,7 @@ WRONG = [
             return np.tanh(hs @ params["W_y"] + params["b_y"])
         """)),
     Wrong("output_layer", "imports_library", "imports the library's output layer", _code("""
-        from rnncore.output import forward as output_layer
+        from rnncore.linear import forward as output_layer
         """)),
     Wrong("output_layer", "assumes_3d", "reshapes to (T B, H) assuming a (T, B, H) input, so a "
                                         "single step (B, H) fails", _code("""

@@ -11,12 +11,12 @@ def train_forecaster(series, input_len, horizon, rng):
     series = np.asarray(series, dtype=float)
     mean, std = float(np.mean(series)), float(np.std(series))
     xs, ys = data.windows((series - mean) / std, input_len, horizon)
-    spec = readout.Spec(cell=gru)
+    spec = many_to_one.ManyToOneSpec(cell=gru)
 
     def loss(params, xs, ys):
-        return losses.mse(readout.forward(params, xs, spec), ys[:, :, 0].T)
+        return losses.mse(many_to_one.forward(params, xs, spec), ys[:, :, 0].T)
 
-    model = readout.init(1, 16, horizon, rng, spec)
+    model = many_to_one.init(1, 16, horizon, rng, spec)
     model, _ = train(loss, model, lambda r: data.minibatches(xs, ys, 32, r), optim.adam(5e-3),
                      steps=200, clip=1.0, rng=rng, progress=False)
     return {"model": model, "mean": mean, "std": std}
@@ -24,26 +24,26 @@ def train_forecaster(series, input_len, horizon, rng):
 
 def rnn_forecast(params, xs):
     z = (np.asarray(xs, dtype=float) - params["mean"]) / params["std"]
-    out = readout.forward(params["model"], z, readout.Spec(cell=gru))
+    out = many_to_one.forward(params["model"], z, many_to_one.ManyToOneSpec(cell=gru))
     return out.T[:, :, None] * params["std"] + params["mean"]
 '''
 
 _CLASSIFIER = '''
 def train_word_classifier(spectrograms, labels, rng):
-    spec = readout.Spec(cell=gru, bidirectional=True, pool="mean")
+    spec = many_to_one.ManyToOneSpec(cell=gru, bidirectional=True, pool="mean")
     mean, std = spectrograms.mean(axis=(0, 1)), spectrograms.std(axis=(0, 1))
     xs = (spectrograms - mean) / std
-    model = readout.init(xs.shape[-1], 16, len(audio.WORDS), rng, spec)
-    model, _ = train(lambda p, x, y: readout.classification_loss(p, x, y, spec), model,
+    model = many_to_one.init(xs.shape[-1], 16, len(audio.WORDS), rng, spec)
+    model, _ = train(lambda p, x, y: many_to_one.classification_loss(p, x, y, spec), model,
                      lambda r: data.minibatches(xs, labels, 32, r), optim.adam(1e-2), steps=100,
                      clip=1.0, rng=rng, progress=False)
     return {"model": model, "mean": mean, "std": std}
 
 
 def classify_words(params, spectrograms):
-    spec = readout.Spec(cell=gru, bidirectional=True, pool="mean")
+    spec = many_to_one.ManyToOneSpec(cell=gru, bidirectional=True, pool="mean")
     xs = (spectrograms - params["mean"]) / params["std"]
-    return np.argmax(readout.forward(params["model"], xs, spec), axis=1)
+    return np.argmax(many_to_one.forward(params["model"], xs, spec), axis=1)
 '''
 
 
@@ -125,8 +125,8 @@ WRONG = [
                                              "params[\"mean\"]", "return out.T[:, :, None]")),
     Wrong("forecaster", "targets_inside_window", "trains the model to output the window's own "
           "last values instead of the values after it", _edit(
-              _FORECASTER, "return losses.mse(readout.forward(params, xs, spec), ys[:, :, 0].T)",
-              "return losses.mse(readout.forward(params, xs, spec), xs[-len(ys):, :, 0].T)")),
+              _FORECASTER, "return losses.mse(many_to_one.forward(params, xs, spec), ys[:, :, 0].T)",
+              "return losses.mse(many_to_one.forward(params, xs, spec), xs[-len(ys):, :, 0].T)")),
     Wrong("spectrogram", "no_window", "takes the FFT of the raw frames, without the Hann window",
           _code("""
         def spectrogram(signals, frame_len, hop):
@@ -246,8 +246,8 @@ WRONG += [
               "    rng = np.random.default_rng(0)\n")),
     Wrong("forecaster", "unseeded_init", "draws the initial weights from an unseeded generator: "
           "every training gives another model", _edit(
-              _FORECASTER, "model = readout.init(1, 16, horizon, rng, spec)",
-              "model = readout.init(1, 16, horizon, np.random.default_rng(), spec)")),
+              _FORECASTER, "model = many_to_one.init(1, 16, horizon, rng, spec)",
+              "model = many_to_one.init(1, 16, horizon, np.random.default_rng(), spec)")),
     Wrong("forecaster", "scales_in_place", "standardises the caller's windows in place in "
           "rnn_forecast (xs -= mean)", _edit(
               _FORECASTER, 'z = (np.asarray(xs, dtype=float) - params["mean"]) / params["std"]',
@@ -259,9 +259,8 @@ WRONG += [
               "          / spectrograms.std(axis=(0, 1)))")),
     Wrong("word_classifier", "ignores_rng", "makes its own generator, np.random.default_rng(0), "
           "instead of using the rng it is given", _edit(
-              _CLASSIFIER, '    spec = readout.Spec(cell=gru, bidirectional=True, pool="mean")\n'
-              '    mean, std', '    rng = np.random.default_rng(0)\n'
-              '    spec = readout.Spec(cell=gru, bidirectional=True, pool="mean")\n    mean, std')),
+              _CLASSIFIER, "    mean, std = spectrograms.mean(",
+              "    rng = np.random.default_rng(0)\n    mean, std = spectrograms.mean(")),
     Wrong("word_classifier", "unseeded_batches", "shuffles the batches with an unseeded "
           "generator: every training gives another model", _edit(
               _CLASSIFIER, "lambda r: data.minibatches(xs, labels, 32, r)",
@@ -269,8 +268,8 @@ WRONG += [
     Wrong("word_classifier", "float_labels", "fills the labels in a loop into np.zeros(B), "
           "returning floats where the docstring asks for integers", _edit(
               _CLASSIFIER,
-              '    return np.argmax(readout.forward(params["model"], xs, spec), axis=1)',
-              '    logits = readout.forward(params["model"], xs, spec)\n'
+              '    return np.argmax(many_to_one.forward(params["model"], xs, spec), axis=1)',
+              '    logits = many_to_one.forward(params["model"], xs, spec)\n'
               '    labels = np.zeros(len(logits))\n'
               '    for b in range(len(logits)):\n'
               '        labels[b] = np.argmax(logits[b])\n'
@@ -324,9 +323,9 @@ ALTERNATIVES = [
             def train_forecaster(series, input_len, horizon, rng):
                 mean, std = np.mean(series), np.std(series)
                 xs, ys = data.windows((np.asarray(series) - mean) / std, input_len, horizon)
-                spec = readout.Spec(cell=lstm)
-                loss = lambda p, x, y: readout.regression_loss(p, x, y[:, :, 0].T, spec)
-                model = readout.init(1, 16, horizon, rng, spec)
+                spec = many_to_one.ManyToOneSpec(cell=lstm)
+                loss = lambda p, x, y: many_to_one.regression_loss(p, x, y[:, :, 0].T, spec)
+                model = many_to_one.init(1, 16, horizon, rng, spec)
                 model, _ = train(loss, model, lambda r: data.minibatches(xs, ys, 32, r),
                                  optim.adam(5e-3), steps=200, clip=1.0, rng=rng, progress=False)
                 return {"model": model, "scale": np.array([mean, std])}
@@ -334,7 +333,8 @@ ALTERNATIVES = [
 
             def rnn_forecast(params, xs):
                 mean, std = params["scale"]
-                out = readout.forward(params["model"], (xs - mean) / std, readout.Spec(cell=lstm))
+                spec = many_to_one.ManyToOneSpec(cell=lstm)
+                out = many_to_one.forward(params["model"], (xs - mean) / std, spec)
                 return np.transpose(out)[:, :, None] * std + mean
             """),
         "spectrogram": _code("""
@@ -347,19 +347,19 @@ ALTERNATIVES = [
             """),
         "word_classifier": _code("""
             def train_word_classifier(spectrograms, labels, rng):
-                spec = readout.Spec(cell=gru, bidirectional=False, pool="last")
+                spec = many_to_one.ManyToOneSpec(cell=gru, bidirectional=False, pool="last")
                 scaler = data.Scaler.fit(spectrograms)
                 xs = scaler.transform(spectrograms)
-                model = readout.init(xs.shape[-1], 32, 6, rng, spec)
-                model, _ = train(lambda p, x, y: readout.classification_loss(p, x, y, spec), model,
+                model = many_to_one.init(xs.shape[-1], 32, 6, rng, spec)
+                model, _ = train(lambda p, x, y: many_to_one.classification_loss(p, x, y, spec), model,
                                  lambda r: data.minibatches(xs, labels, 32, r), optim.adam(1e-2),
                                  steps=150, clip=1.0, rng=rng, progress=False)
                 return {"model": model, "mean": scaler.mean, "std": scaler.std}
 
 
             def classify_words(params, spectrograms):
-                spec = readout.Spec(cell=gru, bidirectional=False, pool="last")
-                logits = readout.forward(params["model"],
+                spec = many_to_one.ManyToOneSpec(cell=gru, bidirectional=False, pool="last")
+                logits = many_to_one.forward(params["model"],
                                          (spectrograms - params["mean"]) / params["std"], spec)
                 return logits.argmax(axis=-1)
             """),
@@ -443,12 +443,12 @@ ALTERNATIVES += [
                 series = np.asarray(series, dtype=np.float32)
                 mean, std = series.mean(), series.std()
                 xs, ys = data.windows((series - mean) / std, input_len, horizon)
-                spec = readout.Spec(cell=gru)
+                spec = many_to_one.ManyToOneSpec(cell=gru)
 
                 def loss(params, xs, ys):
-                    return losses.mse(readout.forward(params, xs, spec), ys[:, :, 0].T)
+                    return losses.mse(many_to_one.forward(params, xs, spec), ys[:, :, 0].T)
 
-                model = readout.init(1, 16, horizon, rng, spec, dtype=np.float32)
+                model = many_to_one.init(1, 16, horizon, rng, spec, dtype=np.float32)
                 model, _ = train(loss, model, lambda r: data.minibatches(xs, ys, 32, r),
                                  optim.adam(5e-3), steps=200, clip=1.0, rng=rng, progress=False)
                 return {"model": model, "mean": float(mean), "std": float(std)}
@@ -459,15 +459,16 @@ ALTERNATIVES += [
                 out = np.zeros((len(params["model"]["output"]["b_y"]), B, 1), dtype=np.float32)
                 for b in range(B):
                     z = ((xs[:, b:b + 1] - params["mean"]) / params["std"]).astype(np.float32)
-                    y = readout.forward(params["model"], z, readout.Spec(cell=gru))   # (1, K)
+                    spec = many_to_one.ManyToOneSpec(cell=gru)
+                    y = many_to_one.forward(params["model"], z, spec)                  # (1, K)
                     out[:, b, 0] = y[0] * params["std"] + params["mean"]
                 return out
             """),
         "word_classifier": _CLASSIFIER.replace(
-            '    return np.argmax(readout.forward(params["model"], xs, spec), axis=1)',
+            '    return np.argmax(many_to_one.forward(params["model"], xs, spec), axis=1)',
             '    labels = np.zeros(xs.shape[1], dtype=int)\n'
             '    for b in range(xs.shape[1]):\n'
-            '        labels[b] = np.argmax(readout.forward(params["model"], xs[:, [b]], spec))\n'
+            '        labels[b] = np.argmax(many_to_one.forward(params["model"], xs[:, [b]], spec))\n'
             '    return labels'),
     }),
 ]

@@ -10,11 +10,11 @@ _GRU_CAPSTONE = """
 def fit(train_data, rng):
     xs, ys = train_data
     H, C = 32, len(CLASSES)
-    params = {"gru": {cell}.init(V_CAPSTONE, H, rng), "output": output.init(H, C, rng)}
+    params = {"gru": {cell}.init(V_CAPSTONE, H, rng), "output": linear.init(H, C, rng)}
 
     def loss(params, xs, ys):
         hs, _ = {cell}.forward(params["gru"], data.one_hot(xs{window}, V_CAPSTONE))
-        logits = output.forward(params["output"], hs[-1:])
+        logits = linear.forward(params["output"], hs[-1:])
         return losses.softmax_cross_entropy(logits, ys[None])
 
     def batches(rng):
@@ -33,7 +33,7 @@ def predict(params, xs):
 
 
 def _gru_capstone(cell="gru", window="", readout=None):
-    readout = readout or 'return np.argmax(output.forward(params["output"], hs[-1]), axis=-1)'
+    readout = readout or 'return np.argmax(linear.forward(params["output"], hs[-1]), axis=-1)'
     return _code(_GRU_CAPSTONE.replace("{cell}", cell).replace("{window}", window)
                  .replace("{readout}", readout))
 
@@ -80,7 +80,7 @@ WRONG = [
         """)),
     Wrong("capstone", "probabilities", "predict returns the softmax probabilities of the four "
           "classes, (B, 4), instead of one class per sequence",
-          _gru_capstone(readout="logits = output.forward(params[\"output\"], hs[-1])\n"
+          _gru_capstone(readout="logits = linear.forward(params[\"output\"], hs[-1])\n"
                                 "    from rnncore.numerics import softmax\n"
                                 "    return softmax(logits)")),
     Wrong("capstone", "ignores_rng", "the solution's GRU, but fit makes a fresh, unseeded "
@@ -105,10 +105,10 @@ WRONG = [
 
         def fit(train_data, rng):
             xs, ys = train_data
-            params = {"gru": gru.init(V_CAPSTONE, 32, rng), "output": output.init(32, 4, rng)}
+            params = {"gru": gru.init(V_CAPSTONE, 32, rng), "output": linear.init(32, 4, rng)}
 
             def loss(params, xs, ys):
-                logits = output.forward(params["output"], standardised_last_state(params, xs))
+                logits = linear.forward(params["output"], standardised_last_state(params, xs))
                 return losses.softmax_cross_entropy(logits[None], ys[None])
 
             def batches(rng):
@@ -121,7 +121,7 @@ WRONG = [
 
 
         def predict(params, xs):
-            logits = output.forward(params["output"], standardised_last_state(params, xs))
+            logits = linear.forward(params["output"], standardised_last_state(params, xs))
             return np.argmax(logits, axis=-1)
         """)),
     Wrong("capstone", "shuffles_in_place", "the solution's GRU, but fit shuffles the training "
@@ -282,11 +282,11 @@ ALTERNATIVES = [
                 xs, ys = train_data
                 H = 24
                 params = {"cell": gru.init(V_CAPSTONE, H, rng, np.float32),
-                          "out": output.init(H, 4, rng, np.float32)}
+                          "out": linear.init(H, 4, rng, np.float32)}
 
                 def loss(params, xs, ys):
                     hs, h_T = gru.forward(params["cell"], data.one_hot(xs, 8, np.float32))
-                    logits = output.forward(params["out"], h_T)             # (B, 4)
+                    logits = linear.forward(params["out"], h_T)             # (B, 4)
                     return losses.softmax_cross_entropy(logits[None], ys)   # ys: (1, B)
 
                 batches = lambda rng: data.minibatches(xs, ys[None], 32, rng)
@@ -297,7 +297,7 @@ ALTERNATIVES = [
 
             def predict(params, xs):
                 _, h_T = gru.forward(params["cell"], data.one_hot(xs, 8, np.float32))
-                return output.forward(params["out"], h_T).argmax(axis=1)
+                return linear.forward(params["out"], h_T).argmax(axis=1)
             """),
     }),
     Alternative("magics", "the solution's GRU in a cell that starts with %%time; a %time line "
@@ -331,10 +331,10 @@ ALTERNATIVES = [
                 xs, ys = train_data
                 H = 16
                 params = {"layer": wrappers.bidirectional_init(gru, V_CAPSTONE, H, rng),
-                          "out": output.init(2 * H, 4, rng)}
+                          "out": linear.init(2 * H, 4, rng)}
 
                 def loss(params, xs, ys):
-                    logits = output.forward(params["out"], both_ends(params, xs))
+                    logits = linear.forward(params["out"], both_ends(params, xs))
                     return losses.softmax_cross_entropy(logits[None], ys[None])
 
                 def batches(rng):
@@ -347,7 +347,7 @@ ALTERNATIVES = [
 
 
             def predict(params, xs):
-                return np.argmax(output.forward(params["out"], both_ends(params, xs)), axis=-1)
+                return np.argmax(linear.forward(params["out"], both_ends(params, xs)), axis=-1)
             """),
     }),
 ]

@@ -1,10 +1,10 @@
-r"""The output layer: y_t = g(W_y h_t + b_y) in the book, ``hs @ W_y + b_y`` in the code.
+r"""The linear output layer: y_t = g(W_y h_t + b_y) in the book, ``hs @ W_y + b_y`` in the code.
 
 It returns the *logits* (the pre-activation); g is applied by the loss, e.g. the softmax inside
 :func:`rnncore.losses.softmax_cross_entropy`, which is both simpler and numerically safer.
 
-A model's parameters hold its parts by name and this layer as ``"output"``:
-``{"layer": lstm.init(...), "output": output.init(...)}``; :func:`split_model` takes them apart.
+A model's parameters hold its parts by name and this layer under the key ``"output"``:
+``{"layer": lstm.init(...), "output": linear.init(...)}``; :func:`split_model` takes them apart.
 """
 import autograd.numpy as np
 
