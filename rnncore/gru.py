@@ -32,7 +32,7 @@ import autograd.numpy as np
 import numpy as onp
 from autograd.tracer import getval
 
-from .validation import check_dtypes, check_finite, check_layer, check_state_dict, values
+from .validation import check_layer, check_sequence, check_state_dict, values
 from .fastpath import gru as fastpath
 from .numerics import sigmoid, uniform_init
 
@@ -94,12 +94,7 @@ def cho_step(params, x, h_prev):
 def check_inputs(params, xs, state=None):
     """Raise ValueError, saying what to fix, unless params, xs: (T, B, D) and state (h_0: (B, H)
     or None) have matching shapes, one floating dtype and finite values."""
-    params, xs, h0 = values(params), getval(xs), getval(state)
-    given = {} if h0 is None else {"state": (h0, "B H")}
-    check_layer(params, "a GRU layer", WEIGHTS, gates=3, xs=(xs, "T B D"), **given)
-    check_dtypes(params, list(WEIGHTS), xs=xs, state=h0)
-    check_finite("xs", xs)
-    check_finite("state", h0, time_major=False)
+    check_sequence(params, "a GRU layer", WEIGHTS, xs, state, gates=3)
 
 
 def initial_state(params, xs, state=None):

@@ -20,7 +20,7 @@ import autograd.numpy as np
 import numpy as onp
 from autograd.tracer import getval
 
-from .validation import check_dtypes, check_finite, check_layer, check_state_dict, values
+from .validation import check_layer, check_sequence, check_state_dict, values
 from .fastpath import rnn as fastpath
 from .numerics import uniform_init
 
@@ -62,12 +62,7 @@ def step(params, x, h_prev, nonlinearity="tanh"):
 def check_inputs(params, xs, state=None):
     """Raise ValueError, saying what to fix, unless params, xs: (T, B, D) and state (h_0: (B, H)
     or None) have matching shapes, one floating dtype and finite values."""
-    params, xs, h0 = values(params), getval(xs), getval(state)
-    given = {} if h0 is None else {"state": (h0, "B H")}
-    check_layer(params, "an RNN layer", WEIGHTS, xs=(xs, "T B D"), **given)
-    check_dtypes(params, list(WEIGHTS), xs=xs, state=h0)
-    check_finite("xs", xs)
-    check_finite("state", h0, time_major=False)
+    check_sequence(params, "an RNN layer", WEIGHTS, xs, state)
 
 
 def initial_state(params, xs, state=None):

@@ -9,7 +9,7 @@ argument that has it; every later argument must agree. A mismatch raises ``Value
 
 - :func:`check_shapes`, :func:`check_ids` (integer class indices against a vocabulary size)
 - the recurrent layers' checks (:mod:`rnncore.rnn`, :mod:`rnncore.lstm`, :mod:`rnncore.gru`):
-  :func:`check_layer`, :func:`check_dtypes`, :func:`check_state_dict`
+  :func:`check_layer`, :func:`check_dtypes`, :func:`check_sequence`, :func:`check_state_dict`
 - finiteness: :func:`first_non_finite` (the one helper that says where), :func:`check_finite` for
   an input (names the time step and batch index), :func:`check_finite_gradients` for a gradient
   tree (names the parameter; the optimizers and clipping call it), :func:`check_gradient` after a
@@ -121,6 +121,18 @@ def check_dtypes(params, names, **arrays):
                              f"them, e.g. {name}.astype(np.{dtype}), so the layer computes in one "
                              f"precision")
     return dtype
+
+
+def check_sequence(params, layer, weights, xs, state=None, gates=1):
+    """What the RNN and the GRU check before a sequence: params (see :func:`check_layer`),
+    xs: (T, B, D) and state (h_0: (B, H) or None) with matching shapes, one floating dtype and
+    finite values. (The LSTM's state is a pair, so it checks its own.)"""
+    params, xs, h0 = values(params), getval(xs), getval(state)
+    given = {} if h0 is None else {"state": (h0, "B H")}
+    check_layer(params, layer, weights, gates=gates, xs=(xs, "T B D"), **given)
+    check_dtypes(params, list(weights), xs=xs, state=h0)
+    check_finite("xs", xs)
+    check_finite("state", h0, time_major=False)
 
 
 def first_non_finite(value):
