@@ -1,29 +1,46 @@
-"""Where a submission runs: a throwaway root, no network, an unprivileged user, hard limits.
+"""Where a submission runs: bubblewrap (bwrap) namespaces, no network, its own uid, hard limits.
 
-With root privileges, each run is
+Each run is
 
-    unshare --mount --net --pid --ipc --uts --fork --kill-child  sh <setup>   (the namespace's init)
-      └─ chroot <root>  prlimit <limits>  setpriv --reuid U --regid U --clear-groups
-                        --no-new-privs  env -i <fresh environment>  python -I -c <BOOTSTRAP>
+    sh (writes its pid into the run's cgroup, see rnncore_grader.cgroups)
+     └─ exec bwrap --unshare-{user,}pid,net,ipc,uts,cgroup --die-with-parent  <binds>
+          └─ python -I -c <BOOTSTRAP> <limits>     (rlimits; as root: chown /grading, setuid)
+               └─ rnncore_grader.runner.main()
 
-where <root> is a tmpfs that holds only what Python needs, bound read-only (/usr, /etc, the
-Python installation, the virtual environment, and at /grader-lib the very rnncore and grader
-packages the grading process imported, wherever they are: BOOTSTRAP puts /grader-lib first on
-sys.path, so an install in the environment that points elsewhere is never used), a fresh
-/proc, four device files, and /grading: a small tmpfs owned by U that is the submission's HOME,
-IPython, Jupyter and matplotlib directory and its only writable place. The course folder (the
-solutions, the hidden tests, the gradebook, the other submissions) is simply not there. The
-loopback interface stays down: there is no network. When the grader closes the channel or kills
-the run, the namespace's init dies and the kernel kills every process the submission started.
-Each parallel worker, of this grader process or of another running at the same time, has a
-uid of its own (the first free one from BASE_UID, held with a lock in /run/grader-uids), so
-limits on processes count one run at a time.
+bwrap builds a new root on a tmpfs holding only what Python needs, bound read-only (/usr,
+/etc, the Python installation, the virtual environment, and at /grader-lib the very rnncore and
+grader packages the grading process imported, wherever they are: BOOTSTRAP puts /grader-lib
+first on sys.path, so an install in the environment that points elsewhere is never used), a
+fresh /proc, four device files, and /grading: a small tmpfs, mode 0700, owned by the run's uid,
+that is the submission's HOME, IPython, Jupyter and matplotlib directory and its only writable
+place. The root is then remounted read-only. The course folder (the solutions, the hidden tests,
+the gradebook, the other submissions) is simply not there. The network namespace has only its
+own loopback: no network. The run is PID 1's child in a PID namespace of its own: when the
+grader kills the run's process group (bwrap and the namespace's init), or dies itself
+(--die-with-parent), the kernel kills every process the submission started.
 
-Without the privileges this needs, ``check()`` says what to run; ``Sandbox(unsafe=True)`` runs
-the submission as the current user in a fresh temporary directory with the same limits but none
-of the isolation, for code one trusts.
+One implementation, two ways of holding the uid:
+
+- as root, bwrap makes the namespaces itself (no user namespace) and BOOTSTRAP drops to a uid
+  of the run's own (the first free one from BASE_UID, held with a lock in /run/grader-uids, so
+  limits on processes count one run at a time) with no capability left;
+- as any other user, where unprivileged user namespaces are enabled (Debian and most
+  distributions), bwrap makes a user namespace in which the run is uid BASE_UID; outside it
+  is the grading user, without any capability. RLIMIT_NPROC is set inside that namespace, so
+  it counts the run's processes only (Linux counts rlimits per user namespace since 5.15).
+
+Rlimits hold per process (address space, CPU time, file size, open files; processes per uid).
+Memory and processes of the whole run are bounded by a cgroup where this process can make one
+(rnncore_grader.cgroups: v1 or v2 as root, a delegated v2 group or systemd-run as a user);
+where none can be made, only the per-process limits hold, and describe() says so.
+
+Where bwrap is missing or cannot make its namespaces, ``check()`` says what to install or
+enable; ``Sandbox(unsafe=True)`` runs the submission as the current user in a fresh temporary
+directory with the same rlimits but none of the isolation, for code one trusts.
 """
+import errno
 import fcntl
+import json
 import os
 import resource
 import shutil
@@ -35,20 +52,24 @@ from pathlib import Path
 
 import rnncore_grader
 import rnncore
+from rnncore_grader import cgroups
 
 BASE_UID = 61000
 UIDS = 1000                       # a run takes the first free uid of BASE_UID ... BASE_UID + 999
 UID_LOCKS = Path("/run/grader-uids")
+# The bubblewrap binary (GRADER_BWRAP: another one, e.g. for the tests of the refusal).
+BWRAP = os.environ.get("GRADER_BWRAP") or shutil.which("bwrap") or "/usr/bin/bwrap"
 
 
 @dataclass(frozen=True)
 class Limits:
     memory_mb: int = 4096        # address space of each process (numpy reserves much of it)
     cpu_seconds: int = 600       # CPU time of each process
-    processes: int = 64          # processes and threads of the run's uid
+    processes: int = 64          # processes and threads of the run
     file_mb: int = 64            # largest file it may write
     work_mb: int = 256           # its whole working directory (a tmpfs)
     open_files: int = 256
+    run_memory_mb: int = 2048    # memory of all the run's processes together (where a cgroup can be made)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -62,92 +83,136 @@ class SandboxFailed(RuntimeError):
 # The one command the README, the instructor page and ADMIN_HELP give (a test checks they agree).
 SUDO_COMMAND = "sudo .venv/bin/python -m rnncore_grader autograde <assignment>"
 
-ADMIN_HELP = """\
-The grader runs every submission in a sandbox (its own mount, network and PID namespaces, an
-unprivileged uid, resource limits). That needs root on Linux with util-linux's unshare, setpriv,
-prlimit and chroot:
+ADMIN_HELP = """The grader runs every submission in a sandbox made with bubblewrap (bwrap): namespaces of its
+own (user, mount, network, PID), a read-only system, resource limits. It needs no root where
+unprivileged user namespaces are enabled; here the sandbox cannot start.
+Why: {reason}
 
-    sudo apt-get install util-linux                    # Debian/Ubuntu; usually present already
+So that any user can grade, an administrator runs once (Debian/Ubuntu):
+
+{enable}
+In a container, user namespaces are often refused by its seccomp profile: start it with
+--security-opt seccomp=unconfined (Docker, Podman) or --privileged. Or grade as root:
+
     {sudo}
 
 from the course root, where .venv/bin/python is the Python of the environment you grade with
-(here {python}); the files the grader writes are handed back to you. In a container, run it
-with --privileged, or with CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID and CAP_SYS_CHROOT. To grade code you trust without a sandbox, add --unsafe-no-sandbox to the grader
-command, or set c.SandboxedGrading.sandbox = False in nbgrader_config.py: submissions then run as
-you, with your permissions.
-Why it is unavailable here: {reason}"""
+(here {python}); the files the grader writes are handed back to you. To grade code you trust
+without a sandbox, add --unsafe-no-sandbox to the grader command, or set
+c.SandboxedGrading.sandbox = False in nbgrader_config.py: submissions then run as you, with
+your permissions."""
+
+# sysctl -> the value that allows unprivileged user namespaces (when the sysctl exists).
+SYSCTLS = {"user.max_user_namespaces": "15000", "kernel.unprivileged_userns_clone": "1",
+           "kernel.apparmor_restrict_unprivileged_userns": "0"}
+
+
+def _sysctl(name):
+    try:
+        return Path("/proc/sys", *name.split(".")).read_text().strip()
+    except OSError:
+        return None
+
+
+def enable_commands():
+    """The commands that let bwrap work for every user here: installing it when it is missing,
+    and the three sysctls that can block unprivileged user namespaces, each with its value on
+    this machine."""
+    lines = []
+    if not (os.path.isfile(BWRAP) and os.access(BWRAP, os.X_OK)):
+        lines.append("    sudo apt-get install bubblewrap    # provides /usr/bin/bwrap")
+    for name, value in SYSCTLS.items():
+        now = _sysctl(name)
+        blocks = now == "0" if name == "user.max_user_namespaces" else now not in (None, value)
+        state = ("not on this kernel" if now is None else
+                 f"now {now}: " + ("this blocks them" if blocks else "allows them"))
+        lines.append(f"    sudo sysctl -w {name}={value}    # {state}")
+    lines.append("    (and the same sysctls in /etc/sysctl.d/99-grader.conf, to keep them after "
+                 "a reboot)")
+    return "\n".join(lines) + "\n"
 
 
 def _help(reason):
-    return ADMIN_HELP.format(sudo=SUDO_COMMAND, python=sys.executable, reason=reason)
+    return ADMIN_HELP.format(sudo=SUDO_COMMAND, python=sys.executable, reason=reason,
+                             enable=enable_commands())
+
+
+def _unprivileged():
+    return os.geteuid() != 0
+
+
+def _namespaces():
+    """bwrap's namespace arguments, for root or for another user."""
+    common = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+              "--unshare-cgroup-try", "--die-with-parent"]
+    return ["--unshare-user", *common, "--disable-userns"] if _unprivileged() else common
 
 
 _CHECKED = []          # once it has passed, check() does not probe again in this process
 
 
 def check():
-    """Raise SandboxUnavailable (with what to run) unless sandboxed runs can start here."""
+    """Raise SandboxUnavailable (with what to install or enable) unless sandboxed runs can
+    start here, as this user."""
     if _CHECKED:
         return
     if sys.platform != "linux":
-        raise SandboxUnavailable(_help(f"the platform is {sys.platform}"))
-    if os.geteuid() != 0 or os.environ.get("GRADER_PRETEND_UNPRIVILEGED"):   # (the tests' way)
-        raise SandboxUnavailable(_help(f"the grader runs as uid {os.geteuid()}, not root"))
-    for tool in ("unshare", "setpriv", "prlimit", "chroot", "mount"):
-        if shutil.which(tool) is None:
-            raise SandboxUnavailable(_help(f"{tool} is not installed"))
-    probe = subprocess.run(["unshare", "--mount", "--net", "--pid", "--ipc", "--fork", "true"],
-                           capture_output=True, text=True)
-    if probe.returncode != 0:
-        raise SandboxUnavailable(_help(
-            f"unshare cannot create namespaces: {probe.stderr.strip()}"))
+        raise SandboxUnavailable(_help(f"the platform is {sys.platform}, not Linux"))
+    if not (os.path.isfile(BWRAP) and os.access(BWRAP, os.X_OK)):
+        raise SandboxUnavailable(_help(f"bubblewrap is not installed ({BWRAP} is missing)"))
+    try:
+        probe = subprocess.run([BWRAP, *_namespaces(), "--ro-bind", "/", "/", "--proc", "/proc",
+                                "true"], capture_output=True, text=True, timeout=60)
+        failed, said = probe.returncode != 0, probe.stderr.strip() or probe.stdout.strip()
+    except (OSError, subprocess.TimeoutExpired) as error:
+        failed, said = True, str(error)
+    if failed:
+        who = f"uid {os.geteuid()}" + (", in a user namespace" if _unprivileged() else "")
+        raise SandboxUnavailable(_help(f"{BWRAP} cannot make the sandbox's namespaces as "
+                                       f"{who}: {said or 'it failed and printed nothing'}"))
     _CHECKED.append(True)
 
 
-# The namespace's init: builds the root, then runs the submission as its child and waits, so
-# that when the grader kills unshare, this shell (and with it the namespace) dies too.
-SETUP = r"""
-set -eu
-IFS='
-'
-mount --make-rprivate /
-mount -t tmpfs -o size=16m,mode=0755 grader-root "$ROOT"
-for path in $READ_ONLY; do
-  [ -e "$path" ] || continue
-  if [ -L "$path" ]; then
-    mkdir -p "$ROOT$(dirname "$path")"; ln -s "$(readlink "$path")" "$ROOT$path"; continue
-  fi
-  mkdir -p "$ROOT$path"
-  mount --rbind "$path" "$ROOT$path"
-  mount -o remount,bind,ro "$ROOT$path"
-done
-for package in $PACKAGES; do
-  target="$ROOT$LIBRARY/$(basename "$package")"
-  mkdir -p "$target"
-  mount --rbind "$package" "$target"
-  mount -o remount,bind,ro "$target"
-done
-mkdir -p "$ROOT/proc" "$ROOT/dev" "$ROOT/tmp" "$ROOT/grading"
-mount -t proc proc "$ROOT/proc"
-for device in null zero random urandom; do
-  touch "$ROOT/dev/$device"; mount --bind "/dev/$device" "$ROOT/dev/$device"
-done
-mount -t tmpfs -o "size=${WORK_MB}m,mode=0700,uid=$RUN_UID,gid=$RUN_UID" grader-work "$ROOT/grading"
-mount -o remount,ro "$ROOT"
-IFS=' '
-chroot "$ROOT" prlimit $LIMITS -- \
-  setpriv --reuid "$RUN_UID" --regid "$RUN_UID" --clear-groups --no-new-privs \
-  env -i $ENVIRONMENT "$PYTHON" -I -c "$BOOTSTRAP"
-"""
+def describe(limits):
+    """What holds on this machine, in words (printed once per grading run)."""
+    found = cgroups.support()
+    who = ("as root: each run as a uid of its own (from SandboxedGrading.base_uid)"
+           if not _unprivileged() else
+           f"as uid {os.geteuid()}: each run in a user namespace of its own")
+    per = (f"per process {limits.memory_mb} MiB of address space, {limits.cpu_seconds} s of "
+           f"CPU, {limits.file_mb} MiB per file, {limits.open_files} open files; "
+           f"{limits.processes} processes per run")
+    if found.kind:
+        run = (f"the whole run: {limits.run_memory_mb} MiB of memory for all its processes "
+               f"together ({found.why})")
+    else:
+        run = (f"NO limit on the whole run's memory ({found.why}): only the per-process "
+               f"limit holds, up to {limits.processes} x {limits.memory_mb} MiB")
+    return f"Sandbox: bubblewrap, {who}; {per}; {run}."
+
 
 # Where the grading process's own grader and rnncore packages appear inside the sandbox.
 LIBRARY = "/grader-lib"
 
-# The runner's first lines: -I keeps the environment and the user's site out, and /grader-lib
-# goes first on sys.path, so that the runner and the library are exactly the grading process's
-# (an editable install of another checkout, or an older copy in site-packages, is never used).
+# The runner's first lines (trusted: no student code has run yet): the rlimits; as root, the
+# working folder handed to the run's uid and every privilege dropped; then -I keeps the
+# environment and the user's site out, and /grader-lib goes first on sys.path, so that the
+# runner and the library are exactly the grading process's (an editable install of another
+# checkout, or an older copy in site-packages, is never used).
 BOOTSTRAP = f"""\
-import sys
+import json, os, resource, sys
+settings = json.loads(sys.argv[1])
+for name, value in settings["limits"].items():
+    resource.setrlimit(getattr(resource, name), (value, value))
+uid = settings["uid"]
+if uid is not None:
+    os.chown({"/grading"!r}, uid, uid)
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        sys.exit("grader: the sandbox could not take uid %d" % uid)
+sys.argv = ["grader"]
 sys.path.insert(0, {LIBRARY!r})
 import importlib.util
 for name in ("rnncore_grader", "rnncore"):
@@ -191,49 +256,143 @@ def _claim_uid(base):
     raise SandboxUnavailable(_help(f"all {UIDS} sandbox uids from {base} are in use"))
 
 
+def _system_binds():
+    """bwrap arguments for the system: /usr and /etc read-only, /bin, /lib... as on this machine
+    (links into /usr, or folders), and Python's installation and environment."""
+    args = ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    for prefix in sorted(prefixes):
+        if not prefix.startswith(("/usr/", "/etc/")) and prefix != "/usr" and os.access(
+                prefix, os.R_OK | os.X_OK):
+            args += ["--ro-bind", prefix, prefix]
+    return args
+
+
+def _interpreter():
+    """(bwrap arguments, descriptors to pass) that make sys.executable runnable inside when its
+    real file lies where this user cannot look (a Python built under /root, run by another
+    user): the file is copied in from /proc/self/exe and the first link this user cannot read
+    points at it. Nothing otherwise."""
+    exe = os.readlink("/proc/self/exe")
+    if os.access(exe, os.X_OK):
+        return [], []
+    hop = sys.executable
+    for _ in range(40):
+        try:
+            hop = os.path.join(os.path.dirname(hop), os.readlink(hop))
+        except PermissionError:
+            break
+        except OSError:
+            return [], []
+    fd = os.open("/proc/self/exe", os.O_RDONLY | os.O_CLOEXEC)
+    links = ["--symlink", exe, hop] if os.path.normpath(hop) != exe else []
+    return ["--perms", "0755", "--file", str(fd), exe, *links], [fd]
+
+
+# bwrap's options that take (source, destination) or (descriptor, destination).
+_TWO = ("--ro-bind", "--bind", "--dev-bind", "--symlink", "--file", "--ro-bind-fd")
+
+
+def _folders(binds):
+    """--dir options, mode 0755, for the folders that hold the binds' destinations: bwrap would
+    make them 0700 and owned by root, which the run's uid could not cross."""
+    destinations = [binds[i + 2] for i, option in enumerate(binds) if option in _TWO]
+    destinations += [binds[i + 1] for i, option in enumerate(binds) if option == "--proc"]
+    folders = sorted({str(parent) for d in destinations for parent in Path(d).parents
+                      if str(parent) != "/"}, key=lambda f: (f.count("/"), f))
+    return [arg for folder in folders for arg in ("--perms", "0755", "--dir", folder)]
+
+
 class Sandbox:
     """Starts runs of rnncore_grader.runner for one worker (0, 1, ...): sandboxed, or unsafe=True.
-    Sandboxed runs use a uid of their own, the first free one from base_uid."""
+    Sandboxed runs use a uid of their own: as root, the first free one from base_uid; as another
+    user, base_uid inside the run's user namespace."""
 
     def __init__(self, worker=0, limits=Limits(), unsafe=False, base_uid=BASE_UID):
         self.worker, self.limits, self.unsafe = worker, limits, unsafe
-        self.uid, self._uid_lock = None, None
+        self.uid, self._uid_lock, self.group, self.runs = None, None, None, 0
         if not unsafe:
             check()
-            self.uid, self._uid_lock = _claim_uid(base_uid)
+            if _unprivileged():
+                self.uid = base_uid
+            else:
+                self.uid, self._uid_lock = _claim_uid(base_uid)
         self.scratch = Path(tempfile.mkdtemp(prefix=f"grader-{worker}-"))
         os.chmod(self.scratch, 0o700)
         self.log = self.scratch.with_suffix(".log")   # what the last run's setup printed
         self.keep_log = False
 
+    def command(self):
+        """(the bwrap command of a run, the descriptors it needs)."""
+        limits = self.limits
+        python, fds = _interpreter()
+        args = [BWRAP, *_namespaces(), "--hostname", "grader"]
+        if _unprivileged():
+            args += ["--uid", str(self.uid), "--gid", str(self.uid)]
+        else:      # bwrap as root keeps only what BOOTSTRAP needs to hand over /grading
+            args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                     "--cap-add", "CAP_CHOWN"]
+        binds = [*_system_binds(), *python]
+        for package in packages():
+            binds += ["--ro-bind", str(package), f"{LIBRARY}/{package.name}"]
+        binds += ["--proc", "/proc"]
+        for device in ("null", "zero", "random", "urandom"):
+            binds += ["--dev-bind", f"/dev/{device}", f"/dev/{device}"]
+        args += [*_folders(binds), *binds]
+        args += ["--size", str(limits.work_mb * 2**20), "--perms", "0700", "--tmpfs", "/grading",
+                 "--dir", "/tmp", "--remount-ro", "/", "--chdir", "/grading", "--clearenv"]
+        for name, value in _environment("/grading").items():
+            args += ["--setenv", name, value]
+        rlimits = {"RLIMIT_AS": limits.memory_mb * 2**20, "RLIMIT_CPU": limits.cpu_seconds,
+                   "RLIMIT_NPROC": limits.processes, "RLIMIT_FSIZE": limits.file_mb * 2**20,
+                   "RLIMIT_NOFILE": limits.open_files, "RLIMIT_CORE": 0}
+        settings = {"limits": rlimits, "uid": None if _unprivileged() else self.uid}
+        return [*args, sys.executable, "-I", "-c", BOOTSTRAP, json.dumps(settings)], fds
+
     def start(self):
         """A new run: a subprocess whose stdin/stdout are the runner's channel."""
         if self.unsafe:
             return self._start_unsafe()
-        limits = self.limits
-        prefixes = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
-                    Path(sys.base_exec_prefix)}
-        read_only = ["/usr", "/bin", "/lib", "/lib32", "/lib64", "/sbin", "/etc",
-                     *sorted(map(str, prefixes))]
-        uid = self.uid
-        environment = {
-            "ROOT": str(self.scratch), "READ_ONLY": "\n".join(read_only),
-            "PACKAGES": "\n".join(str(p) for p in packages()), "LIBRARY": LIBRARY,
-            "BOOTSTRAP": BOOTSTRAP,
-            "WORK_MB": str(limits.work_mb), "RUN_UID": str(uid), "PYTHON": sys.executable,
-            "LIMITS": " ".join([f"--as={limits.memory_mb * 2**20}", f"--cpu={limits.cpu_seconds}",
-                                f"--nproc={limits.processes}", f"--fsize={limits.file_mb * 2**20}",
-                                f"--nofile={limits.open_files}", "--core=0"]),
-            "ENVIRONMENT": " ".join(f"{k}={v}" for k, v in _environment("/grading").items()),
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        }
-        # The runner starts in / ; it changes to HOME (/grading) itself. Until it has taken its
-        # channel, what the set-up and Python print goes to the log (the last run's only).
-        with open(self.log, "wb") as log:
-            return subprocess.Popen(
-                ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork",
-                 "--kill-child", "sh", "-c", SETUP], env=environment, stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+        self._end_group()
+        self.runs += 1
+        found = cgroups.support()
+        procs = []
+        if found.kind:
+            self.group = cgroups.Group(found, f"{os.getpid()}-{self.worker}-{self.runs}",
+                                       self.limits.run_memory_mb, self.limits.processes)
+            procs = self.group.procs()
+        command, fds = self.command()
+        prefix = self.group.prefix if self.group else []
+        # The shell enters the run's cgroup, then becomes bwrap (same pid, same process group).
+        enter = 'for f in $GRADER_CGROUP; do echo $$ > "$f" || exit 125; done; exec "$@"'
+        environment = {"PATH": "/usr/bin:/bin", "GRADER_CGROUP": "\n".join(procs),
+                       "IFS": "\n"}
+        # What bwrap and Python print before the runner takes its channel goes to the log (the
+        # last run's only); it is kept when the run could not start.
+        try:
+            with open(self.log, "wb") as log:
+                return subprocess.Popen(
+                    [*prefix, "/bin/sh", "-c", enter, "sh", *command], env=environment,
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, pass_fds=fds,
+                    start_new_session=True)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def killed_for_memory(self):
+        """Whether the last run went over its whole-run memory limit (cgroup) and was killed."""
+        group = self.group
+        return bool(group and (group.killed_for_memory or group.oom_kills()))
+
+    def _end_group(self):
+        if self.group is not None:
+            self.group.remove()
+            self.group = None
 
     def failed(self, error):
         """SandboxFailed for a run that could not start (error: the engine's SandboxError):
@@ -277,6 +436,7 @@ class Sandbox:
                                     preexec_fn=limit)
 
     def close(self):
+        self._end_group()
         shutil.rmtree(self.scratch, ignore_errors=True)
         if self._uid_lock is not None:
             os.close(self._uid_lock)

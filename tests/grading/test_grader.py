@@ -596,19 +596,35 @@ def test_bad_instructor_input_gets_a_clear_message_and_changes_nothing(tmp_path,
     assert after == {p: b for p, b in before.items() if ".grader" not in p.parts}
 
 
-def test_without_privileges_the_grader_says_what_to_run_and_refuses(tmp_path):
+@pytest.mark.parametrize("bwrap", ["missing", "refused"])
+def test_where_no_sandbox_can_start_the_grader_says_what_to_enable_and_refuses(tmp_path, bwrap):
+    """bwrap not installed, or refused its namespaces (as with user.max_user_namespaces = 0):
+    the message says what to install or enable, and still offers sudo."""
     course = make_course(tmp_path / "course", [CASES[0]])
-    run = grader(["autograde", A], course, check=False, timeout=120,
-                 env={**os.environ, "GRADER_PRETEND_UNPRIVILEGED": "1"})
-    assert run.returncode == 2
-    assert "sudo" in run.stderr and "--unsafe-no-sandbox" in run.stderr, run.stderr
+    fake = tmp_path / "bwrap"
+    if bwrap == "refused":
+        fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\n"
+                        "exit 1\n")
+        fake.chmod(0o755)
+    environment = {**os.environ, "GRADER_BWRAP": str(fake)}
+    run = grader(["autograde", A], course, check=False, timeout=120, env=environment)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
     from rnncore_grader.sandbox import SUDO_COMMAND
     assert SUDO_COMMAND in run.stderr and sys.executable in run.stderr, run.stderr
+    assert "--unsafe-no-sandbox" in run.stderr, run.stderr
+    for sysctl in ("user.max_user_namespaces", "kernel.unprivileged_userns_clone",
+                   "kernel.apparmor_restrict_unprivileged_userns"):
+        assert f"sudo sysctl -w {sysctl}=" in run.stderr, run.stderr
+    if bwrap == "missing":
+        assert "sudo apt-get install bubblewrap" in run.stderr, run.stderr
+        assert f"bubblewrap is not installed ({fake} is missing)" in run.stderr, run.stderr
+    else:
+        assert "apt-get" not in run.stderr, run.stderr
+        assert "No permissions to create new namespace" in run.stderr, run.stderr
     assert not (course / "autograded").exists()
-    # Told explicitly, it grades without the sandbox.
-    run = grader(["autograde", A, "--unsafe-no-sandbox"], course, timeout=300,
-                 env={**os.environ, "GRADER_PRETEND_UNPRIVILEGED": "1"})
-    assert gradebook_rows(course)["solution"] == {t: (POINTS[t], POINTS[t]) for t in TESTS}
+    if bwrap == "missing":     # told explicitly, it grades without the sandbox (once is enough)
+        grader(["autograde", A, "--unsafe-no-sandbox"], course, timeout=300, env=environment)
+        assert gradebook_rows(course)["solution"] == {t: (POINTS[t], POINTS[t]) for t in TESTS}
 
 
 def test_lms_zip_is_collected_and_graded(tmp_path):
