@@ -256,6 +256,7 @@ def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=Fa
     _check_gradebook(coursedir.db_url, assignment)
     if not unsafe and plugin.sandbox:
         sandbox.check()
+        out(sandbox.describe(plugin.limits()))
     submitted = Path(coursedir.format_path(coursedir.submitted_directory, ".", ".")).resolve()
     if not submitted.is_dir():
         raise Refused(f"There is no folder of submissions {submitted}: collect them first "
@@ -438,6 +439,8 @@ def selftest(root, assignment, out=print):
     """The solution scores full marks and the untouched release zero, with this grading.py."""
     root, _, _, plugin, spec = _course(root, assignment)
     box = plugin.box()
+    if plugin.sandbox:
+        out(sandbox.describe(plugin.limits()))
     failures = 0
     try:
         for name, notebook in spec.notebooks.items():
@@ -490,6 +493,18 @@ def main(argv=None):
     except (Refused, assignments.CourseError, sandbox.SandboxUnavailable,
             edition.EditionError, QuestionError) as error:
         print(f"grader: {error}", file=sys.stderr)
+        return 2
+    except PermissionError as error:     # e.g. .grader/ left to root by a run as root
+        path, owner = Path(error.filename or "."), ""
+        for candidate in [path, *path.parents]:
+            try:
+                owner = f"; {candidate} belongs to uid {candidate.stat().st_uid}"
+                break
+            except OSError:
+                continue
+        print(f"grader: uid {os.geteuid()} may not open {error.filename}{owner}. A run as root "
+              f"may have left it so: give the course's files back to yourself (e.g. sudo chown "
+              f"-R $USER: .grader) or run this command as their owner.", file=sys.stderr)
         return 2
     except sandbox.SandboxFailed as error:
         print(f"grader: grading stopped: {error}\nStudents recorded before this stay recorded; "

@@ -17,6 +17,8 @@ from traitlets import Bool, Float, Int
 from rnncore_grader import assignment as assignments, engine, sandbox, submission
 from rnncore_grader.sandbox import BASE_UID
 
+_DESCRIBED = []
+
 
 
 class SandboxedGrading(NbGraderPreprocessor):
@@ -30,15 +32,23 @@ class SandboxedGrading(NbGraderPreprocessor):
     cpu_seconds = Int(600, help="CPU time of the submission's process.").tag(config=True)
     workers = Int(2, help="Submissions graded at once by python -m rnncore_grader autograde.").tag(config=True)
     base_uid = Int(BASE_UID, help="Submissions run as the first free uid from this one "
-                                          "(no user may have it).").tag(config=True)
+                                  "(no user may have it); graded as another user than root, "
+                                  "as this uid inside the run's user namespace.").tag(config=True)
+    run_memory_mb = Int(2048, help="Memory of all the processes of one submission's run "
+                                   "together, in MiB, where a cgroup can be made (see "
+                                   "rnncore_grader.cgroups).").tag(config=True)
 
     def box(self, worker=0, unsafe=False):
         """A Sandbox with these settings (unsafe: run without it, as when sandbox = False)."""
-        return sandbox.Sandbox(worker, self.limits(), unsafe=unsafe or not self.sandbox,
-                               base_uid=self.base_uid)
+        unsafe = unsafe or not self.sandbox
+        if not unsafe and not _DESCRIBED:        # once per process: what holds on this machine
+            _DESCRIBED.append(True)
+            self.log.info("%s", sandbox.describe(self.limits()))
+        return sandbox.Sandbox(worker, self.limits(), unsafe=unsafe, base_uid=self.base_uid)
 
     def limits(self):
-        return sandbox.Limits(memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds)
+        return sandbox.Limits(memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds,
+                              run_memory_mb=self.run_memory_mb)
 
     def timeouts(self):
         return engine.Timeouts(cell=self.cell_timeout, call=self.call_timeout)
