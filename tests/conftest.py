@@ -43,6 +43,14 @@ FOLDER_MARKERS = {"library": ("library",), "grading": ("grader",), "course": ("c
 SLOW_MODULES = {"test_grader.py", "test_edition.py"}
 
 
+# --- two workers (pytest-xdist, `-n 2 --dist loadgroup` in pyproject.toml) ---------------------
+# Every test that reads the built book, or builds a book of its own (which shares the JupyterLite
+# download cache), runs in one worker, group "book": the book is built once per run, and no two
+# builds race. Everything else is spread over both workers.
+BOOK_MODULES = {"test_book.py", "test_reader_features.py", "test_browser.py", "test_lite.py",
+                "test_jupyterlab.py"}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         path = Path(str(item.fspath))
@@ -50,3 +58,5 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(marker)
         if path.name in SLOW_MODULES:
             item.add_marker("slow")
+        if path.name in BOOK_MODULES or "built_book" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("book"))
