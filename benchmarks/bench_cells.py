@@ -15,9 +15,15 @@ For each case and cell it prints the median time (ms) of:
 
     python benchmarks/bench_cells.py --dtype both --cells lstm --no-reference --clock cpu
 
-PyTorch runs in a child process with as many threads as numpy's BLAS (printed); fast, ref, numpy
-and torch run in turn (round robin, one call each), so that a busy moment of the machine slows
-them alike. This is a script, not a test.
+Both sides get the same number of threads, --threads (default 1): it sets OPENBLAS_NUM_THREADS
+(and OMP_NUM_THREADS, MKL_NUM_THREADS) before numpy is imported, and PyTorch, in a child process,
+calls torch.set_num_threads with it. fast, ref, numpy and torch run in turn (round robin, one call
+each), so that a busy moment of the machine slows them alike. One thread is the default because a
+round robin is fair only then: with more, each side's idle pool threads spin-wait on the cores
+for a while after its call (OpenBLAS's and OpenMP's busy waiting), while the other side runs;
+PyTorch's many short parallel regions (an LSTM step is several) suffered most (measured on 2
+cores: torch.nn.LSTM float64 char LM B=1 at 110 ms interleaved, 24 ms alone). With --threads N > 1
+the table is still printed, but read it with that in mind. This is a script, not a test.
 """
 import argparse
 import os
@@ -27,11 +33,26 @@ import subprocess
 import sys
 import time
 
-import autograd
-import autograd.numpy as anp
-import numpy as np
 
-from rnncore import fastpath, gru, lstm, rnn
+def _threads_from_argv(argv):
+    """--threads N (or --threads=N) from the command line, before argparse: the BLAS reads its
+    thread count when numpy is imported."""
+    for k, arg in enumerate(argv):
+        if arg == "--threads" and k + 1 < len(argv):
+            return argv[k + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return "1"
+
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = _threads_from_argv(sys.argv)
+
+import autograd  # noqa: E402  (after the thread count is set)
+import autograd.numpy as anp  # noqa: E402
+import numpy as np  # noqa: E402
+
+from rnncore import fastpath, gru, lstm, rnn  # noqa: E402
 
 CASES = [  # name, D, H, T, B; the char LM's inputs are one-hot characters
     ("char LM B=1", 65, 128, 50, 1),
@@ -125,7 +146,8 @@ class TorchWorker:
 
     def __init__(self, dtype, threads):
         self.child = subprocess.Popen([sys.executable, __file__, "--dtype", str(dtype),
-                                       "--torch-worker", str(threads), "--clock", CLOCK[1]],
+                                       "--torch-worker", str(threads), "--threads", str(threads),
+                                       "--clock", CLOCK[1]],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True)
         first = self.child.stdout.readline()
@@ -229,6 +251,8 @@ def main():
     parser.add_argument("--clock", choices=list(CLOCKS), default="wall",
                         help="wall: elapsed time; cpu: the process's CPU time (all its threads), "
                              "which other processes on a busy machine inflate far less")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads of numpy's BLAS and of PyTorch alike (default 1; see above)")
     parser.add_argument("--torch-worker", type=int, metavar="THREADS", help=argparse.SUPPRESS)
     args = parser.parse_args()
     CLOCK[:] = [CLOCKS[args.clock], args.clock]

@@ -7,7 +7,7 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import defvjp_argnums, primitive
 
 from ..validation import check_gradient
-from .inputs import input_term
+from .shared import WeightGradients, blocks, input_term, work
 
 
 def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
@@ -22,29 +22,33 @@ def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
     H = h0.shape[-1]
     s = onp.full(3 * H, 0.5, dtype=xs.dtype)
     s[2 * H:] = 1                                    # halve r, z; keep n
-    gx = input_term(xs, W_x * s)                     # (T*B, 3H)
-    gx += (b_x + onp.concatenate([b_h[:2 * H], onp.zeros(H, b_h.dtype)])) * s
-    gx = gx.reshape(T, B, 3 * H)
-    W_hs, b_hn = W_h * s, b_h[2 * H:]
+    dt = xs.dtype
+    W_xs = onp.multiply(W_x, s, out=work("gru.W_xs", W_x.shape, dt))
+    b_xs = (b_x + onp.concatenate([b_h[:2 * H], onp.zeros(H, b_h.dtype)])) * s
+    W_hs, b_hn = onp.multiply(W_h, s, out=work("gru.W_hs", W_h.shape, dt)), b_h[2 * H:]
     gates = onp.empty((T, B, 4 * H), dtype=xs.dtype)
     hs = onp.empty((T, B, H), dtype=xs.dtype)
+    steps_list = blocks(T, B * 4 * H)
+    gx_block = work("gru.gx", (steps_list[0].stop if T else 0, B, 3 * H), dt)
     h = h0
-    for t in range(T):
-        a = gates[t]                                 # (B, 4H)
-        onp.matmul(h, W_hs, out=a[:, :3 * H])        # [h W_hr s, h W_hz s, h W_hn]
-        rz = a[:, :2 * H]
-        rz += gx[t, :, :2 * H]
-        onp.tanh(rz, out=rz)
-        rz *= 0.5
-        rz += 0.5                                    # [r, z]
-        r, z, hn, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-        hn += b_hn                                   # h_{t-1} W_hn + b_hn
-        onp.multiply(r, hn, out=n)
-        n += gx[t, :, 2 * H:]
-        onp.tanh(n, out=n)                           # n = tanh(x W_xn + b_xn + r ⊙ (...))
-        h = onp.subtract(h, n, out=hs[t])
-        h *= z
-        h += n                                       # h_t = n + z ⊙ (h_{t-1} - n)
+    for steps in steps_list:
+        gx = input_term(xs[steps], W_xs, b_xs, out=gx_block[:steps.stop - steps.start])
+        for t in range(steps.start, steps.stop):
+            a, x_term = gates[t], gx[t - steps.start]    # (B, 4H), (B, 3H)
+            onp.matmul(h, W_hs, out=a[:, :3 * H])    # [h W_hr s, h W_hz s, h W_hn]
+            rz = a[:, :2 * H]
+            rz += x_term[:, :2 * H]
+            onp.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5                                # [r, z]
+            r, z, hn, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            hn += b_hn                               # h_{t-1} W_hn + b_hn
+            onp.multiply(r, hn, out=n)
+            n += x_term[:, 2 * H:]
+            onp.tanh(n, out=n)                       # n = tanh(x W_xn + b_xn + r ⊙ (...))
+            h = onp.subtract(h, n, out=hs[t])
+            h *= z
+            h += n                                   # h_t = n + z ⊙ (h_{t-1} - n)
     return hs, gates
 
 
@@ -62,7 +66,7 @@ def _local_derivatives(gates, h_prev, out):
     onp.multiply(p, r, out=out[..., 2 * H:3 * H])                       # dhn = da_n ⊙ r
 
 
-def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True):
+def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=False):
     r"""Backpropagation through time for :func:`numpy_forward`.
 
     dhs: (T, B, H), the gradient with respect to each h_t from outside the layer. Going back from
@@ -84,30 +88,43 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True):
     """
     T, B, D = xs.shape
     H = hs.shape[-1]
-    h_prev = onp.concatenate([h0[None], hs[:-1]])                     # h_0 .. h_{T-1}
-    dgates = onp.empty_like(gates)                   # (T, B, 4H): local factors, then gradients
-    by_gate = dgates.reshape(T, B, 4, H)
-    dh_next = onp.zeros_like(h0)
-    W_hT = onp.ascontiguousarray(W_h.T)              # a contiguous copy: faster matmuls than .T
-    block = max(1, 2 ** 16 // gates[0].size)         # steps per block
-    for stop in range(T, 0, -block):
-        steps = slice(max(stop - block, 0), stop)
-        _local_derivatives(gates[steps], h_prev[steps], dgates[steps])
-        for t in range(steps.stop - 1, steps.start - 1, -1):
-            dh = dhs[t] + dh_next                    # dh_t, (B, H)
-            by_gate[t] *= dh[:, None]                # [da_r, da_z, dhn, da_n]
-            dh_next = dgates[t, :, :3 * H] @ W_hT    # through the matmul h_{t-1} W_h
+    steps_list = blocks(T, B * 4 * H, backward=True)
+    n_max = max((s.stop - s.start for s in steps_list), default=0)   # steps per block
+    dt = hs.dtype
+    dgates = (onp.empty((T, B, 4 * H), dt) if keep_dzs
+              else work("gru.dgates", (n_max, B, 4 * H), dt))
+    sums = WeightGradients("gru", xs, h0, hs, n_max, 4 * H)
+    dxs = onp.empty_like(xs) if need_dxs else None
+    dh_next, dh = onp.zeros_like(h0), work("gru.dh", (B, H), dt)
+    W_hT = work("gru.W_hT", W_h.T.shape, dt)
+    W_hT[:] = W_h.T                                  # a contiguous copy: faster matmuls than .T
+    for steps in steps_list:
+        start, n = steps.start, steps.stop - steps.start
+        d = dgates[steps] if keep_dzs else dgates[:n]    # (n, B, 4H)
+        by_gate = d.reshape(n, B, 4, H)
+        h_prev = hs[start - 1:steps.stop - 1] if start else onp.concatenate([h0[None], hs[:n - 1]])
+        _local_derivatives(gates[steps], h_prev, d)
+        for k in range(n - 1, -1, -1):
+            t = start + k
+            onp.add(dhs[t], dh_next, out=dh)          # dh_t, (B, H)
+            by_gate[k] *= dh[:, None]                # [da_r, da_z, dhn, da_n]
+            onp.matmul(d[k, :, :3 * H], W_hT, out=dh_next)   # through the matmul h_{t-1} W_h
             dh *= gates[t, :, H:2 * H]
             dh_next += dh                            # and directly, through z ⊙ h_{t-1}
-    d = dgates.reshape(T * B, 4 * H)
-    dgh = d[:, :3 * H]                               # [da_r, da_z, dhn]
-    dgx = onp.concatenate([d[:, :2 * H], d[:, 3 * H:]], axis=1)   # [da_r, da_z, da_n]
-    ones = onp.ones(T * B, dtype=d.dtype)
-    grads = (xs.reshape(T * B, D).T @ dgx,           # dW_x (D, 3H)
-             h_prev.reshape(T * B, H).T @ dgh,       # dW_h (H, 3H)
-             ones @ dgx, ones @ dgh,                 # db_x, db_h (3H,): sums over t and batch
-             (dgx @ W_x.T).reshape(T, B, D) if need_dxs else None,
-             dh_next)                                # dh_0 (B, H)
+        sums.add(steps, d)                           # x and h rows times all four blocks
+        if need_dxs:
+            W_x4 = onp.concatenate([W_x[:, :2 * H], onp.zeros((D, H), W_x.dtype), W_x[:, 2 * H:]],
+                                   axis=1)           # (D, 4H): no x term in the hn block
+            onp.matmul(d.reshape(n * B, 4 * H), W_x4.T, out=dxs[steps].reshape(n * B, D))
+    x_rows, ones_row, h_rows = sums.result()         # (D, 4H), (4H,), (H, 4H)
+    x_cols = onp.r_[0:2 * H, 3 * H:4 * H]            # [da_r, da_z, da_n]
+    grads = (x_rows[:, x_cols],                      # dW_x (D, 3H)
+             h_rows[:, :3 * H],                      # dW_h (H, 3H): [da_r, da_z, dhn]
+             ones_row[x_cols], ones_row[:3 * H],     # db_x, db_h (3H,): sums over t and batch
+             dxs, dh_next)                           # dh_0 (B, H)
+    if not keep_dzs and not all(onp.isfinite(g).all() for g in (grads[1], grads[2], dh_next)):
+        return numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs,
+                              keep_dzs=True)         # again, keeping every step: raises, naming t
     check_gradient("GRU layer", dhs, dgates, (grads[1], grads[2], dh_next))
     return grads
 

@@ -7,14 +7,14 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import defvjp_argnums, primitive
 
 from ..validation import check_gradient
-from .inputs import input_term
+from .shared import WeightGradients, blocks, input_term, work
 
 
 def numpy_forward(W_x, W_h, b, xs, h0, c0):
     r"""The forward loop in plain numpy, writing in place. Returns hs, cs, tanh_cs (T, B, H), gates.
 
     ``gates: (T, B, 4H)`` holds the activations [i, f, g, o] of every step, for the backward pass.
-    The input term x_t W_x + b is computed for all steps with one matmul before the loop. One
+    The input term x_t W_x + b is computed with one matmul per block of steps (:mod:`.shared`). One
     tanh serves all four gates: σ(z) = (1 + tanh(z/2)) / 2, so the sigmoid gates' columns of W_x,
     W_h and b are halved once (``s``), and after the tanh ``a * s + (1 - s)`` turns those columns
     into σ(z) and leaves g = tanh(z_g) as it is (s and 1 - s are tiled to (B, 4H) once: numpy's
@@ -24,24 +24,28 @@ def numpy_forward(W_x, W_h, b, xs, h0, c0):
     H = h0.shape[-1]
     s = onp.full(4 * H, 0.5, dtype=xs.dtype)
     s[2 * H:3 * H] = 1                               # halve i, f, o; keep g
-    gates = input_term(xs, W_x * s)                  # (T*B, 4H): (x_t W_x) s for every step
-    gates += b * s
-    gates = gates.reshape(T, B, 4 * H)
-    W_hs = W_h * s
-    scale, shift = onp.tile(s, (B, 1)), onp.tile(1 - s, (B, 1))        # (B, 4H)
+    dt = xs.dtype
+    W_xs = onp.multiply(W_x, s, out=work("lstm.W_xs", W_x.shape, dt))
+    W_hs = onp.multiply(W_h, s, out=work("lstm.W_hs", W_h.shape, dt))
+    b_s = b * s
+    scale, shift = work("lstm.scale", (B, 4 * H), dt), work("lstm.shift", (B, 4 * H), dt)
+    scale[:], shift[:] = s, 1 - s                    # (B, 4H)
+    gates = onp.empty((T, B, 4 * H), dtype=xs.dtype)
     hs, cs, tanh_cs = (onp.empty((T, B, H), dtype=xs.dtype) for _ in range(3))
     h, c = h0, c0
-    zh, ig = onp.empty((B, 4 * H), dtype=xs.dtype), onp.empty((B, H), dtype=xs.dtype)   # scratch
-    for t in range(T):
-        a = gates[t]                                 # (B, 4H)
-        a += onp.matmul(h, W_hs, out=zh)             # z_t s
-        onp.tanh(a, out=a)
-        a *= scale
-        a += shift                                   # [i, f, g, o]
-        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-        c = onp.multiply(f, c, out=cs[t])
-        c += onp.multiply(i, g, out=ig)              # c_t = f ⊙ c_{t-1} + i ⊙ g
-        h = onp.multiply(o, onp.tanh(c, out=tanh_cs[t]), out=hs[t])   # h_t = o ⊙ tanh(c_t)
+    zh, ig = work("lstm.zh", (B, 4 * H), dt), work("lstm.ig", (B, H), dt)
+    for steps in blocks(T, B * 4 * H):
+        input_term(xs[steps], W_xs, b_s, out=gates[steps])           # (x_t W_x + b) s
+        for t in range(steps.start, steps.stop):
+            a = gates[t]                             # (B, 4H)
+            a += onp.matmul(h, W_hs, out=zh)         # z_t s
+            onp.tanh(a, out=a)
+            a *= scale
+            a += shift                               # [i, f, g, o]
+            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            c = onp.multiply(f, c, out=cs[t])
+            c += onp.multiply(i, g, out=ig)          # c_t = f ⊙ c_{t-1} + i ⊙ g
+            h = onp.multiply(o, onp.tanh(c, out=tanh_cs[t]), out=hs[t])   # h_t = o ⊙ tanh(c_t)
     return hs, cs, tanh_cs, gates
 
 
@@ -66,7 +70,8 @@ def _local_derivatives(gates, c_prev, tanh_c, out, dc_dh):
     dc_dh *= o
 
 
-def numpy_backward(W_x, W_h, xs, h0, c0, hs, cs, tanh_cs, gates, dhs, dc_T, need_dxs=True):
+def numpy_backward(W_x, W_h, xs, h0, c0, hs, cs, tanh_cs, gates, dhs, dc_T, need_dxs=True,
+                   keep_dzs=False):
     r"""Backpropagation through time for :func:`numpy_forward`.
 
     dhs: (T, B, H), the gradient of the loss with respect to each h_t from outside the layer;
@@ -79,40 +84,51 @@ def numpy_backward(W_x, W_h, xs, h0, c0, hs, cs, tanh_cs, gates, dhs, dc_T, need
         dW_x = sum_t x_t^T dz_t,  dW_h = sum_t h_{t-1}^T dz_t,  db = sum_{t, batch} dz_t
         dx_t = dz_t W_x^T,  dh_0 = dz_1 W_h^T,  dc_0 = dc_1 ⊙ f_1
 
-    The factors after dc_t and dh_t depend on the forward pass only (:func:`_local_derivatives`):
-    they are computed for a block of steps at a time, just before the loop reaches them (blocks of
-    ~64K numbers stay in cache), and the loop multiplies dc_t and dh_t into them, in place.
+    The loop goes back one block of steps at a time, and each block stays in cache: the factors
+    after dc_t and dh_t, which depend on the forward pass only (:func:`_local_derivatives`), are
+    computed for the block, the loop multiplies dc_t and dh_t into them in place, and the block's
+    terms of the sums over time are added (:class:`.shared.WeightGradients`). The dz_t of all
+    steps are kept only with keep_dzs (to name the step where a gradient overflowed).
     Returns (dW_x, dW_h, db, dxs, dh_0, dc_0) (dxs None unless need_dxs). Raises ValueError,
     naming the time step, if the gradient becomes NaN or inf.
     """
     T, B, D = xs.shape
     H = hs.shape[-1]
-    c_prev = onp.concatenate([c0[None], cs[:-1]])                     # c_0 .. c_{T-1}
-    dzs = onp.empty_like(gates)                      # (T, B, 4H), local derivatives, then dz_t
-    by_gate = dzs.reshape(T, B, 4, H)                # the same numbers, one block per gate
-    dc_dh = onp.empty_like(hs)                       # (T, B, H)
+    steps_list = blocks(T, B * 4 * H, backward=True)
+    n_max = max((s.stop - s.start for s in steps_list), default=0)   # steps per block
+    dt = hs.dtype
+    dzs = (onp.empty((T, B, 4 * H), dt) if keep_dzs else work("lstm.dz", (n_max, B, 4 * H), dt))
+    dc_dh = work("lstm.dc_dh", (n_max, B, H), dt)
+    sums = WeightGradients("lstm", xs, h0, hs, n_max, 4 * H)
+    dxs = onp.empty_like(xs) if need_dxs else None
     dh_next = onp.zeros_like(h0)                     # nothing comes after step T
+    dh, dc_term = work("lstm.dh", (B, H), dt), work("lstm.dc_term", (B, H), dt)
     dc = onp.array(dc_T, dtype=hs.dtype)             # our own copy, updated in place
-    W_hT = onp.ascontiguousarray(W_h.T)              # a contiguous copy: faster matmuls than .T
-    block = max(1, 2 ** 16 // gates[0].size)         # steps per block
-    for stop in range(T, 0, -block):
-        steps = slice(max(stop - block, 0), stop)
-        _local_derivatives(gates[steps], c_prev[steps], tanh_cs[steps], dzs[steps], dc_dh[steps])
-        for t in range(steps.stop - 1, steps.start - 1, -1):
-            dh = dhs[t] + dh_next                    # dh_t, (B, H)
-            dc += dh * dc_dh[t]                      # dc_t
-            by_gate[t, :, :3] *= dc[:, None]         # dz_i, dz_f, dz_g
-            by_gate[t, :, 3] *= dh                   # dz_o
+    W_hT = work("lstm.W_hT", W_h.T.shape, dt)
+    W_hT[:] = W_h.T                                  # a contiguous copy: faster matmuls than .T
+    for steps in steps_list:
+        start, n = steps.start, steps.stop - steps.start
+        dz = dzs[steps] if keep_dzs else dzs[:n]     # (n, B, 4H)
+        by_gate = dz.reshape(n, B, 4, H)             # the same numbers, one block per gate
+        c_prev = cs[start - 1:steps.stop - 1] if start else onp.concatenate([c0[None], cs[:n - 1]])
+        _local_derivatives(gates[steps], c_prev, tanh_cs[steps], dz, dc_dh[:n])
+        for k in range(n - 1, -1, -1):
+            t = start + k
+            onp.add(dhs[t], dh_next, out=dh)          # dh_t, (B, H)
+            dc += onp.multiply(dh, dc_dh[k], out=dc_term)   # dc_t
+            by_gate[k, :, :3] *= dc[:, None]         # dz_i, dz_f, dz_g
+            by_gate[k, :, 3] *= dh                   # dz_o
             dc *= gates[t, :, H:2 * H]               # the gradient sent back to c_{t-1} (⊙ f_t)
-            dh_next = dzs[t] @ W_hT                  # ... and to h_{t-1}
-    dz = dzs.reshape(T * B, 4 * H)
-    h_prev = onp.concatenate([h0[None], hs[:-1]]).reshape(T * B, H)   # h_0 .. h_{T-1}
-    grads = (xs.reshape(T * B, D).T @ dz,            # dW_x (D, 4H)
-             h_prev.T @ dz,                          # dW_h (H, 4H)
-             onp.ones(T * B, dtype=dz.dtype) @ dz,   # db (4H,): the sum over t and the batch
-             (dz @ W_x.T).reshape(T, B, D) if need_dxs else None,
-             dh_next, dc)                            # dh_0, dc_0 (B, H)
-    check_gradient("LSTM layer", dhs, dzs, (grads[1], grads[2], dh_next, dc))
+            onp.matmul(dz[k], W_hT, out=dh_next)     # ... and to h_{t-1}
+        sums.add(steps, dz)
+        if need_dxs:
+            onp.matmul(dz.reshape(n * B, 4 * H), W_x.T, out=dxs[steps].reshape(n * B, D))
+    dW_x, db, dW_h = sums.result()
+    grads = (dW_x, dW_h, db, dxs, dh_next, dc)       # dh_0, dc_0 (B, H)
+    if not keep_dzs and not all(onp.isfinite(g).all() for g in (dW_h, db, dh_next, dc)):
+        return numpy_backward(W_x, W_h, xs, h0, c0, hs, cs, tanh_cs, gates, dhs, dc_T, need_dxs,
+                              keep_dzs=True)         # again, keeping every dz_t: raises, naming t
+    check_gradient("LSTM layer", dhs, dzs, (dW_h, db, dh_next, dc))
     return grads
 
 

@@ -7,30 +7,31 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import defvjp_argnums, primitive
 
 from ..validation import check_gradient
-from .inputs import input_term
+from .shared import WeightGradients, blocks, input_term, work
 
 
 def numpy_forward(W_x, W_h, b_h, xs, h0, nonlinearity="tanh"):
     r"""The forward loop in plain numpy, writing in place: z_t = h_{t-1} W_h + x_t W_x + b_h, h_t = f(z_t).
 
-    The input term x_t W_x + b_h does not depend on the recurrence, so it is computed for all T
-    steps with one matmul before the loop; each step then adds h_{t-1} W_h and applies f in place.
-    Returns hs: (T, B, H).
+    The input term x_t W_x + b_h does not depend on the recurrence, so it is computed with one
+    matmul per block of steps (:mod:`.shared`); each step then adds h_{t-1} W_h and applies f in
+    place. Returns hs: (T, B, H).
     """
     T, B, D = xs.shape
-    hs = input_term(xs, W_x)                         # (T*B, H): x_t W_x for every step at once
-    hs += b_h
-    hs = hs.reshape(T, B, -1)                        # (T, B, H), turned into h_t step by step
+    hs = onp.empty((T, B, W_h.shape[0]), dtype=xs.dtype)    # z_t, turned into h_t step by step
     f = onp.tanh if nonlinearity == "tanh" else (lambda z, out: onp.maximum(z, 0, out=out))
+    zh = work("rnn.zh", h0.shape, xs.dtype)
     h = h0
-    for t in range(T):
-        z = hs[t]                                    # (B, H)
-        z += h @ W_h                                 # z_t = h_{t-1} W_h + x_t W_x + b_h
-        h = f(z, out=z)                              # h_t = f(z_t), written over z_t
+    for steps in blocks(T, hs[0].size):
+        input_term(xs[steps], W_x, b_h, out=hs[steps])    # x_t W_x + b_h for the block
+        for t in range(steps.start, steps.stop):
+            z = hs[t]                                # (B, H)
+            z += onp.matmul(h, W_h, out=zh)          # z_t = h_{t-1} W_h + x_t W_x + b_h
+            h = f(z, out=z)                          # h_t = f(z_t), written over z_t
     return hs
 
 
-def numpy_backward(W_x, W_h, xs, h0, hs, dhs, nonlinearity="tanh", need_dxs=True):
+def numpy_backward(W_x, W_h, xs, h0, hs, dhs, nonlinearity="tanh", need_dxs=True, keep_dzs=False):
     r"""Backpropagation through time for :func:`numpy_forward` (the maths of :mod:`rnncore.bptt`).
 
     dhs: (T, B, H), the gradient of the loss with respect to each h_t from outside the layer.
@@ -40,32 +41,46 @@ def numpy_backward(W_x, W_h, xs, h0, hs, dhs, nonlinearity="tanh", need_dxs=True
         dW_x = sum_t x_t^T dz_t,  dW_h = sum_t h_{t-1}^T dz_t,  db_h = sum_{t, batch} dz_t
         dx_t = dz_t W_x^T,        dh_0 = dz_1 W_h^T
 
-    f'(z_t) for all steps is computed before the loop; the loop turns it into dz_t in place and
-    carries dh back; the sums over time are then single matmuls over all T*B rows.
+    The loop goes back one block of steps at a time, and each block stays in cache: f'(z_t) is
+    computed for the block, the loop turns it into dz_t in place and carries dh back, and the
+    block's terms of the sums over time are added (:class:`.shared.WeightGradients`). The dz_t of
+    all steps are kept only with keep_dzs (to name the step where a gradient overflowed).
     Returns (dW_x, dW_h, db_h, dxs, dh_0), the order of the primitive's arguments (dxs is None
     unless need_dxs). Raises ValueError, naming the time step, if the gradient becomes NaN or inf.
     """
     T, B, D = xs.shape
     H = hs.shape[-1]
-    if nonlinearity == "tanh":                       # f'(z_t) for every step, (T, B, H)
-        dzs = hs * hs
-        onp.subtract(1, dzs, out=dzs)                # 1 - h_t^2, in place
-    else:
-        dzs = (hs > 0).astype(hs.dtype)              # [h_t > 0]
+    steps_list = blocks(T, B * H, backward=True)
+    n_max = max((s.stop - s.start for s in steps_list), default=0)   # steps per block
+    dt = hs.dtype
+    dzs = onp.empty((T, B, H), dt) if keep_dzs else work("rnn.dz", (n_max, B, H), dt)
+    sums = WeightGradients("rnn", xs, h0, hs, n_max, H)
+    dxs = onp.empty_like(xs) if need_dxs else None
     dh_next = onp.zeros_like(h0)                     # dz_{t+1} W_h^T: nothing comes after step T
-    W_hT = onp.ascontiguousarray(W_h.T)              # a contiguous copy: faster matmuls than .T
-    for t in range(T - 1, -1, -1):
-        dz = dzs[t]                                  # (B, H)
-        dz *= dhs[t] + dh_next                       # dz_t = dh_t * f'(z_t), in place
-        dh_next = dz @ W_hT                          # the gradient sent back to h_{t-1}
-    dz = dzs.reshape(T * B, H)
-    h_prev = onp.concatenate([h0[None], hs[:-1]]).reshape(T * B, H)   # h_0 .. h_{T-1}
-    grads = (xs.reshape(T * B, D).T @ dz,            # dW_x (D, H)
-             h_prev.T @ dz,                          # dW_h (H, H)
-             onp.ones(T * B, dtype=dz.dtype) @ dz,   # db_h (H,): the sum over t and the batch
-             (dz @ W_x.T).reshape(T, B, D) if need_dxs else None,
-             dh_next)                                # dh_0 (B, H)
-    check_gradient("RNN layer", dhs, dzs, (grads[1], grads[2], dh_next))
+    dh = work("rnn.dh", (B, H), dt)
+    W_hT = work("rnn.W_hT", W_h.T.shape, dt)
+    W_hT[:] = W_h.T                                  # a contiguous copy: faster matmuls than .T
+    for steps in steps_list:
+        start, n = steps.start, steps.stop - steps.start
+        dz = dzs[steps] if keep_dzs else dzs[:n]     # (n, B, H): f'(z_t), then dz_t
+        if nonlinearity == "tanh":
+            onp.multiply(hs[steps], hs[steps], out=dz)
+            onp.subtract(1, dz, out=dz)              # 1 - h_t^2, in place
+        else:
+            onp.greater(hs[steps], 0, out=dz)        # [h_t > 0]
+        for k in range(n - 1, -1, -1):
+            dz_t = dz[k]                             # (B, H)
+            dz_t *= onp.add(dhs[start + k], dh_next, out=dh)   # dz_t = dh_t * f'(z_t), in place
+            onp.matmul(dz_t, W_hT, out=dh_next)      # the gradient sent back to h_{t-1}
+        sums.add(steps, dz)
+        if need_dxs:
+            onp.matmul(dz.reshape(n * B, H), W_x.T, out=dxs[steps].reshape(n * B, D))
+    dW_x, db_h, dW_h = sums.result()
+    grads = (dW_x, dW_h, db_h, dxs, dh_next)         # dh_0 (B, H)
+    if not keep_dzs and not all(onp.isfinite(g).all() for g in (dW_h, db_h, dh_next)):
+        return numpy_backward(W_x, W_h, xs, h0, hs, dhs, nonlinearity, need_dxs,
+                              keep_dzs=True)         # again, keeping every dz_t: raises, naming t
+    check_gradient("RNN layer", dhs, dzs, (dW_h, db_h, dh_next))
     return grads
 
 

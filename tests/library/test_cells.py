@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnncore import gradcheck, gru, linear, losses, lstm, numerics, rnn
+from rnncore import fastpath, gradcheck, gru, linear, losses, lstm, numerics, rnn
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 KINDS = ["rnn_tanh", "rnn_relu", "lstm", "gru"]
@@ -106,6 +106,47 @@ def test_fast_and_reference_paths_agree(kind, dtype):
        seed=st.integers(0, 2 ** 16))
 def test_fast_and_reference_paths_agree_for_any_shape(kind, dtype, T, B, D, H, seed):
     assert_paths_agree(kind, dtype, T=T, B=B, D=D, H=H, seed=seed)
+
+
+@pytest.mark.parametrize("cache_numbers", [1, 40, 130])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", KINDS)
+def test_fast_path_in_blocks_of_steps_agrees(kind, dtype, cache_numbers, monkeypatch):
+    """The fast path goes through time in blocks of steps that fit in cache
+    (fastpath.shared.blocks): blocks of one step, and of a few with a shorter last one, give the
+    same layer (here B*H = 15 and B*4H = 60 numbers per step)."""
+    monkeypatch.setattr(fastpath.shared, "CACHE_NUMBERS", cache_numbers)
+    assert_paths_agree(kind, dtype, T=7, B=3, D=4, H=5)
+
+
+def numpy_passes(kind, args, weights):
+    """Everything the fast path's numpy_forward and numpy_backward return (called directly: autograd
+    would copy the gradients)."""
+    p, xs, h0, G = args["params"], args["xs"], args["state"]["h0"], weights["hs"]
+    if kind == "lstm":
+        c0 = args["state"]["c0"]
+        saved = fastpath.lstm.numpy_forward(p["W_x"], p["W_h"], p["b"], xs, h0, c0)
+        return saved + fastpath.lstm.numpy_backward(p["W_x"], p["W_h"], xs, h0, c0, *saved, G,
+                                                    weights["c_T"])
+    if kind == "gru":
+        saved = fastpath.gru.numpy_forward(p["W_x"], p["W_h"], p["b_x"], p["b_h"], xs, h0)
+        return saved + fastpath.gru.numpy_backward(p["W_x"], p["W_h"], xs, h0, *saved, G)
+    f = kind.split("_")[1]
+    hs = fastpath.rnn.numpy_forward(p["W_x"], p["W_h"], p["b_h"], xs, h0, f)
+    return (hs,) + fastpath.rnn.numpy_backward(p["W_x"], p["W_h"], xs, h0, hs, G, f)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_what_the_fast_path_returns_outlives_its_next_call(kind):
+    """The fast path keeps work arrays between calls (fastpath.shared.work); nothing it returns or
+    saves for the backward pass may be one: a second call with other numbers leaves them as they were."""
+    cell, args, weights = make(kind, T=30, seed=1)
+    _, other_args, other_weights = make(kind, T=30, seed=2)
+    first = numpy_passes(kind, args, weights)
+    kept = [np.copy(a) for a in first]
+    numpy_passes(kind, other_args, other_weights)
+    for k, (a, b) in enumerate(zip(first, kept)):
+        np.testing.assert_array_equal(a, b, err_msg=f"result {k}")
 
 
 @pytest.mark.parametrize("forward", ["forward", "forward_reference"])
@@ -363,7 +404,11 @@ def test_bad_calls_raise_value_errors_that_say_what_to_fix(forward, call, messag
         call(forward, params, cells["gru"][1]["xs"], states)
 
 
-def test_an_exploding_gradient_is_named_by_its_time_step():
+@pytest.mark.parametrize("cache_numbers", [None, 2])
+def test_an_exploding_gradient_is_named_by_its_time_step(cache_numbers, monkeypatch):
+    # With cache_numbers = 2 the backward pass goes in blocks of two steps (fastpath.shared).
+    if cache_numbers:
+        monkeypatch.setattr(fastpath.shared, "CACHE_NUMBERS", cache_numbers)
     # xs = 0, h0 = 0, b = 0 keep every h_t = 0 (tanh'(0) = 1); W_h = 10 multiplies the gradient by
     # 10 per step back: 1e30 * 10^k passes float32's 3.4e38 at k = 9, i.e. at step 11 - 9 = 2.
     params = {"W_x": np.zeros((1, 1), np.float32), "W_h": np.full((1, 1), 10, np.float32),

@@ -1,0 +1,93 @@
+"""What the three fast paths share: blocks of time steps, work arrays kept between calls, the input
+term of a block of steps, and the weight gradients of a block.
+
+Why blocks: the arrays of all steps (T*B*4H numbers, several MB) do not fit in the processor's
+cache, and a pass over such an array costs several times a pass over a block that stays in cache.
+So the forward loop makes the input term of ~64K numbers' worth of steps at a time, just before it
+needs them, and the backward loop takes the weight gradients of each block as soon as it has them.
+
+Why work arrays: fresh memory costs a page fault per 4 KB the first time it is written (glibc hands
+large freed blocks back to the system and maps them again), measured here as much as a pass over
+the array. Arrays that only live inside one call (the blocks' scratch, W_h^T) are kept, per thread,
+between calls; what a call returns or saves for the backward pass is always fresh.
+"""
+import threading
+
+import numpy as onp
+
+CACHE_NUMBERS = 2 ** 16          # numbers per block of the (T, B, G) arrays: 256 KB in float32
+_kept = threading.local()
+
+
+def blocks(T, step_size, backward=False):
+    """Slices of the steps 0..T-1, each ~CACHE_NUMBERS / step_size steps, in order (or reversed)."""
+    n = max(1, CACHE_NUMBERS // step_size)
+    starts = range(0, T, n)
+    return [slice(s, min(s + n, T)) for s in (reversed(starts) if backward else starts)]
+
+
+def work(name, shape, dtype):
+    """A work array kept between calls under ``name`` (one per thread); its contents are left over
+    from the last call. Never return one or save it for later: the next call overwrites it."""
+    arrays = _kept.__dict__
+    a = arrays.get(name)
+    if a is None or a.shape != tuple(shape) or a.dtype != dtype:
+        a = arrays[name] = onp.empty(shape, dtype)
+    return a
+
+
+def input_term(xs, W_x, b, out):
+    """out (n, B, G) <- x_t W_x + b for a block of steps xs (n, B, D).
+
+    With D = 1 it is an outer product, which broadcasting computes several times faster than a
+    matmul whose inner dimension is 1 (and to the same bits: one product per entry, no sum)."""
+    n, B, D = xs.shape
+    if D == 1:
+        onp.multiply(xs, W_x[0], out=out)
+    else:
+        onp.matmul(xs.reshape(n * B, D), W_x, out=out.reshape(n * B, -1))
+    out += b
+    return out
+
+
+class WeightGradients:
+    """The sums over time of a layer's weight gradients, added block by block.
+
+    For pre-activations z_t = x_t W_x + h_{t-1} W_h + b (the G columns), with gradients dz_t:
+    dW_x = sum_t x_t^T dz_t, db = sum_t 1^T dz_t, dW_h = sum_t h_{t-1}^T dz_t. One matmul per
+    block gives all three: the rows [x_t, 1, h_{t-1}] (D + 1 + H columns) times dz_t.
+    """
+
+    def __init__(self, name, xs, h0, hs, steps_per_block, G):
+        T, B, D = xs.shape
+        H = hs.shape[-1]
+        self.xs, self.h0, self.hs, self.D = xs, h0, hs, D
+        self.rows = work(name + ".rows", (steps_per_block * B, D + 1 + H), hs.dtype)
+        self.rows[:, D] = 1
+        self.sum = onp.empty((D + 1 + H, G), dtype=hs.dtype)     # returned: fresh
+        self.scratch = work(name + ".sum", (D + 1 + H, G), hs.dtype)
+        self.first = True
+
+    def add(self, steps, dz):
+        """Add the block ``steps``' terms; dz: (n, B, G), the gradients of its pre-activations."""
+        n, B, G = dz.shape
+        D, H, rows = self.D, self.hs.shape[-1], self.rows[:n * B]
+        rows[:, :D] = self.xs[steps].reshape(n * B, D)
+        h_rows = rows[:, D + 1:]
+        if steps.start == 0:                         # h_{t-1} of the first step is h_0
+            h_rows[:B] = self.h0
+            h_rows[B:] = self.hs[:steps.stop - 1].reshape(-1, H)
+        else:
+            h_rows[:] = self.hs[steps.start - 1:steps.stop - 1].reshape(n * B, H)
+        if self.first:
+            onp.matmul(rows.T, dz.reshape(n * B, G), out=self.sum)
+            self.first = False
+        else:
+            self.sum += onp.matmul(rows.T, dz.reshape(n * B, G), out=self.scratch)
+
+    def result(self):
+        """(dW_x, db, dW_h) over all G columns: views of one (D + 1 + H, G) array."""
+        if self.first:                               # no steps (T = 0): the sums are zero
+            self.sum[:] = 0
+        D = self.D
+        return self.sum[:D], self.sum[D], self.sum[D + 1:]
