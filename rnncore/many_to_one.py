@@ -24,6 +24,7 @@ import autograd.numpy as np
 from . import gru, linear, losses, wrappers
 from .validation import check_shapes
 
+
 @dataclass(frozen=True)
 class ManyToOneSpec:
     """The encoder's cell module (rnn, gru or lstm), whether it reads both ways, and the pool."""
