@@ -380,15 +380,6 @@ def hub():
                 **common,
                 "JUPYTER_CONFIG_PATH": f"{students}:{shared}:{prefix / 'etc' / 'jupyter'}"})
                for s in ("ada", "bo")}}
-        for role in users:              # each user's own Python imports what their server needs
-            check = as_user(users[role], [environments[users[role]][0], "-c",
-                                          "import jupyterhub.singleuser, nbgrader, rnncore"],
-                            wrap=wrap)
-            if check.returncode != 0:
-                unavailable(f"{users[role]} cannot import the course's packages from "
-                            f"{SITE} (is the environment readable by other users?):\n"
-                            f"{check.stderr[-2000:]}")
-
         ports = free_ports(3)
         config = hub_config(base, ports, users, proxy, python, environments)
         log = (base / "hub" / "jupyterhub.log").open("w")
@@ -432,8 +423,12 @@ def hub():
             for role in sorted(waiting):
                 status, body = request(f"{the_hub.url}/hub/api/users/{users[role]}",
                                        the_hub.tokens[role])
-                server = (body.get("servers") or {}).get("", {}) if status == 200 else {}
-                if server.get("ready"):
+                servers = body.get("servers") if status == 200 else None
+                if servers is not None and not servers:
+                    log.flush()       # the spawn failed: the hub has forgotten the server
+                    pytest.fail(f"the server of {users[role]} did not start:\n"
+                                + the_hub.log.read_text()[-6000:])
+                if (servers or {}).get("", {}).get("ready"):
                     waiting.discard(role)
             if waiting and time.monotonic() > deadline:
                 log.flush()
