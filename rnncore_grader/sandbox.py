@@ -120,13 +120,13 @@ def enable_commands():
     this machine."""
     lines = []
     if not (os.path.isfile(BWRAP) and os.access(BWRAP, os.X_OK)):
-        lines.append("    sudo apt-get install bubblewrap    # provides /usr/bin/bwrap")
+        lines.append(f"    {'sudo apt-get install bubblewrap':<64}# provides /usr/bin/bwrap")
     for name, value in SYSCTLS.items():
         now = _sysctl(name)
         blocks = now == "0" if name == "user.max_user_namespaces" else now not in (None, value)
         state = ("not on this kernel" if now is None else
                  f"now {now}: " + ("this blocks them" if blocks else "allows them"))
-        lines.append(f"    sudo sysctl -w {name}={value}    # {state}")
+        lines.append(f"    {f'sudo sysctl -w {name}={value}':<64}# {state}")
     lines.append("    (and the same sysctls in /etc/sysctl.d/99-grader.conf, to keep them after "
                  "a reboot)")
     return "\n".join(lines) + "\n"
