@@ -2,12 +2,13 @@
 
 :func:`numerical_gradient` estimates gradients by central differences; :func:`compare` sets two
 gradient dicts side by side and says *which* parameter and *which* index (for sequence-shaped
-arrays, which time step) disagree, with the relative error there. Both take nested parameter
-dicts (``{"encoder": {"W_h": ...}, "output": {...}}``); a nested array is named by its path,
-``encoder/W_h`` (:func:`rnncore.trees.leaves`).
+arrays, which time step, in the words of :func:`rnncore.testing.place`) disagree, with the
+relative error there. Both take nested parameter dicts (``{"encoder": {"W_h": ...}, "output":
+{...}}``); a nested array is named by its path, ``encoder/W_h`` (:func:`rnncore.trees.leaves`).
 """
 import numpy as np
 
+from .testing import place
 from .trees import leaves
 
 
@@ -68,15 +69,6 @@ class Report:
             raise AssertionError("gradients disagree:\n" + str(self))
 
 
-def _where(name, index, time_major):
-    if not index:
-        return "value"
-    if name in time_major:
-        rest = f", index {index[1:]}" if len(index) > 1 else ""
-        return f"time step {index[0]}{rest}"
-    return f"index {index}"
-
-
 def compare(got, expected, tolerance=1e-6, time_major=("xs", "hs", "dxs", "dhs")):
     """Compare two dicts of arrays (same keys, same shapes; nested or not) by relative error.
 
@@ -96,7 +88,7 @@ def compare(got, expected, tolerance=1e-6, time_major=("xs", "hs", "dxs", "dhs")
         index = np.unravel_index(np.argmax(errors), errors.shape) if errors.size else ()
         index = tuple(int(i) for i in index)
         worst = float(errors[index]) if errors.size else 0.0
-        where = _where(name.rsplit("/", 1)[-1], index, time_major)
+        where = place(index, name.rsplit("/", 1)[-1] in time_major) or "value"
         rows.append({"name": name, "error": worst, "where": where,
                      "got": float(g[index]) if g.size else 0.0,
                      "expected": float(e[index]) if e.size else 0.0,

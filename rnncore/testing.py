@@ -34,13 +34,19 @@ __all__ = ["assert_close", "assert_grads_close", "assert_unchanged", "difference
 
 # --- the comparison ------------------------------------------------------------------------------
 
-def _place(index, time_major):
+def place(index, time_major=False):
+    """Where an entry is, in words, the one way rnncore names it: "time step 3 (index (1,))" for
+    the entry (3, 1) of a time-major array, else "index (3, 1)"; "" for a scalar's index ()."""
     if not index:
         return ""
     if time_major:
         rest = f" (index {index[1:]})" if len(index) > 1 else ""
-        return f" at time step {index[0]}{rest}"
-    return f" at index {index}"
+        return f"time step {index[0]}{rest}"
+    return f"index {index}"
+
+
+def _at(index, time_major):
+    return f" at {place(index, time_major)}" if index else ""
 
 
 def _describe(x):
@@ -118,7 +124,7 @@ def difference(got, want, name, rtol=1e-6, atol=1e-8, exact=False, values=False,
     broken = ~np.isfinite(got_f) & np.isfinite(want_f)
     if broken.any():
         index, _ = first_non_finite(np.where(broken, got_f, 0.0))
-        return (f"{name} is not finite{_place(index, time_major)}: {got_f[index]} "
+        return (f"{name} is not finite{_at(index, time_major)}: {got_f[index]} "
                 f"({int(broken.sum())} of {broken.size} entries; an overflow?)")
     if exact or integers:
         bad = ~((got_f == want_f) | (np.isnan(got_f) & np.isnan(want_f)))
@@ -127,15 +133,15 @@ def difference(got, want, name, rtol=1e-6, atol=1e-8, exact=False, values=False,
     if not bad.any():
         return None
     index = tuple(int(i) for i in np.argwhere(bad)[0])
-    place = _place(index, time_major)
+    at = _at(index, time_major)
     if values:
-        return (f"{name} differs from the reference{place}: got {got_f[index]:.6g}, expected "
+        return (f"{name} differs from the reference{at}: got {got_f[index]:.6g}, expected "
                 f"{want_f[index]:.6g} ({int(bad.sum())} of {bad.size} entries differ)")
     error = np.abs(got_f - want_f)
     worst = np.nanmax(np.where(bad, error, 0)) if np.isfinite(error[bad]).any() else np.inf
     tolerance = ("they must be equal" if exact or integers else
                  f"tolerance rtol={np.max(rtol):g}, atol={np.max(atol):g}")
-    return (f"{name} differs from the expected value{place} ({int(bad.sum())} of {bad.size} "
+    return (f"{name} differs from the expected value{at} ({int(bad.sum())} of {bad.size} "
             f"entries wrong; largest error {worst:.3g}, {tolerance})")
 
 
