@@ -363,8 +363,12 @@ class Sandbox:
         found = cgroups.support()
         procs = []
         if found.kind:
-            self.group = cgroups.Group(found, f"{os.getpid()}-{self.worker}-{self.runs}",
-                                       self.limits.run_memory_mb, self.limits.processes)
+            try:
+                self.group = cgroups.Group(found, f"{os.getpid()}-{self.worker}-{self.runs}",
+                                           self.limits.run_memory_mb, self.limits.processes)
+            except OSError as error:
+                raise SandboxFailed(f"the run's cgroup could not be made ({found.why}): "
+                                    f"{error}") from None
             procs = self.group.procs()
         command, fds = self.command()
         prefix = self.group.prefix if self.group else []
