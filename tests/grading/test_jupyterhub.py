@@ -29,6 +29,7 @@ processes and their files are removed afterwards.
 import html
 import json
 import os
+import pwd
 import re
 import secrets
 import shutil
@@ -99,7 +100,6 @@ def free_ports(n):
 def as_user(user, argv, wrap=(), **kw):
     """Run argv as the local user (uid, gid and groups of their own; no privileges), inside
     the wrapper wrap (see reachable())."""
-    import pwd
     entry = pwd.getpwnam(user)
     env = {"HOME": entry.pw_dir, "USER": user, "LOGNAME": user, "PATH": "/usr/bin:/bin",
            "LANG": "C.UTF-8", **kw.pop("env", {})}
@@ -304,7 +304,6 @@ def hub():
                             name], check=True, capture_output=True, text=True)
             created.append(name)
             (base / "home" / name).chmod(0o700)         # nobody else reads a home
-        import pwd
         homes = {role: Path(pwd.getpwnam(name).pw_dir) for role, name in users.items()}
 
         # The hub and everything the test runs as a user run in a mount namespace where the
@@ -435,12 +434,18 @@ def hub():
                 pytest.fail(f"the servers of {sorted(waiting)} did not start:\n"
                             + the_hub.log.read_text()[-6000:])
             time.sleep(0.5)
+        # For the deployment guide's budget: what each idle single-user server holds in memory.
+        for role, name in users.items():
+            uid = pwd.getpwnam(name).pw_uid
+            rss = sum(int(next(l for l in (Path("/proc") / str(pid) / "status").read_text()
+                               .splitlines() if l.startswith("VmRSS:")).split()[1])
+                      for pid in user_processes({uid}))
+            print(f"{role}'s idle server: {rss / 1024:.0f} MiB resident")
         yield the_hub
     finally:
         uids = set()
         for name in created:
             try:
-                import pwd
                 uids.add(pwd.getpwnam(name).pw_uid)
             except KeyError:
                 pass
@@ -510,7 +515,7 @@ def test_release_fetch_submit_collect_grade_and_feedback_through_the_hub(hub):
         assert assignment_entry(listing, "released")
         fetched = assignment_entry(action(role, "fetch"), "fetched")
         mine = hub.homes[role] / A / f"{A}.ipynb"
-        assert mine.is_file() and mine.stat().st_uid == __import__("pwd").getpwnam(
+        assert mine.is_file() and mine.stat().st_uid == pwd.getpwnam(
             hub.users[role]).pw_uid, f"{role}'s fetched notebook: {fetched}"
         notebook = filled(read(mine), answers[role])
         hub.ok(role, f"api/contents/{A}/{A}.ipynb", method="PUT",
@@ -540,7 +545,6 @@ def test_release_fetch_submit_collect_grade_and_feedback_through_the_hub(hub):
     for student in (ada, bo):
         submitted = hub.course / "submitted" / student / A
         assert (submitted / f"{A}.ipynb").is_file() and (submitted / "submission_secret.txt").is_file()
-    import pwd
     owner = pwd.getpwnam(prof)
     grading = subprocess.run([sys.executable, "-m", "rnncore_grader", "autograde", A],
                              cwd=hub.course, capture_output=True, text=True, timeout=600,
@@ -568,6 +572,9 @@ def test_release_fetch_submit_collect_grade_and_feedback_through_the_hub(hub):
         score, top = totals[student]
         assert f"Score: {score:.1f} / {top:.1f}" in page["content"], (
             f"{role}'s feedback does not show {score} / {top}")
+        print(f"{role}: submitted notebook {(hub.course / 'submitted' / student / A / f'{A}.ipynb').stat().st_size / 1024:.0f} KiB, "
+              f"graded {(hub.course / 'autograded' / student / A / f'{A}.ipynb').stat().st_size / 1024:.0f} KiB, "
+              f"feedback page {len(page['content'].encode()) / 1024:.0f} KiB")
     hub.seconds = time.monotonic() - start
     print(f"the class took {hub.seconds:.1f} s (hub and servers already running)")
 
@@ -639,8 +646,11 @@ def test_students_read_the_release_and_their_feedback_never_answers_or_grading(h
             shown = code_lines(text.split("\n"))
             leaks += [f"{path}: {pair}" for pair in set(zip(shown, shown[1:])) & secret]
         assert not leaks, f"{role} can read grading questions:\n" + "\n".join(leaks)
-        # Closed doors: the course folder, the other student's home, the formgrader.
-        for closed in (hub.course / "solutions" / A / "grading.py", hub.homes[other] / A):
+        # Closed doors: the course folder, the other student's home, the exchange's inbound
+        # (where every submission waits for collect), the formgrader.
+        inbound = hub.exchange / COURSE_ID / "inbound"
+        for closed in (hub.course / "solutions" / A / "grading.py", hub.homes[other] / A,
+                       inbound / "x"):
             probe = as_user(hub.users[role], [str(hub.student_python), "-c",
                                               f"import os; os.listdir({str(closed.parent)!r})"],
                             wrap=hub.wrap)
