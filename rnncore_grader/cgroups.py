@@ -101,7 +101,33 @@ _SUPPORT = []
 def support():
     if not _SUPPORT:
         _SUPPORT.append(detect())
+        for parent in _SUPPORT[0].parent:
+            sweep(parent)
     return _SUPPORT[0]
+
+
+def sweep(parent):
+    """Remove the empty groups that graders killed before they could (named <pid>-<worker>-<run>,
+    their pid gone). A group that still holds a process cannot be removed, and is not."""
+    try:
+        folders = [f for f in parent.iterdir() if f.is_dir()]
+    except OSError:
+        return
+    for folder in folders:
+        pid, *rest = folder.name.split("-")
+        if not (pid.isdigit() and len(rest) == 2 and all(r.isdigit() for r in rest)):
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue                                  # its grader is still running
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def _write(path, text):

@@ -265,6 +265,11 @@ def test_cgroup_v2_choices_on_a_fake_tree(tmp_path):
     assert (mount / cgroups.PREFIX / "cgroup.subtree_control").read_text() == "+memory +pids"
     assert (folder / "memory.max").read_text() == str(600 * 2**20)
     assert group.procs() == [str(folder / "cgroup.procs")] and group.prefix == []
+    # A group left by a grader that was killed is swept; a running grader's is not.
+    stale, alive = mount / cgroups.PREFIX / "4194999-0-3", mount / cgroups.PREFIX / f"{os.getpid()}-1-1"
+    stale.mkdir(), alive.mkdir()
+    cgroups.sweep(mount / cgroups.PREFIX)
+    assert not stale.exists() and alive.exists()
     # A user: their own group if it is delegated (memory in its subtree), else none or systemd.
     (mount / "user.slice" / "me" / "cgroup.subtree_control").write_text("memory pids\n")
     assert cgroups.detect(mount, proc, root=False).parent == (mount / "user.slice" / "me",)
