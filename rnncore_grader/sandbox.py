@@ -38,7 +38,6 @@ Where bwrap is missing or cannot make its namespaces, ``check()`` says what to i
 enable; ``Sandbox(unsafe=True)`` runs the submission as the current user in a fresh temporary
 directory with the same rlimits but none of the isolation, for code one trusts.
 """
-import errno
 import fcntl
 import json
 import os

@@ -31,7 +31,7 @@ from answers import code
 from course_files import read
 from test_grader import (A, CASES, POINTS, SOL, TESTS, WRONG_STEP, Case, build, expected_scores,
                          gradebook_rows, make_course, messages)
-from rnncore_grader import cgroups, sandbox
+from rnncore_grader import cgroups
 
 ROOT_RUN = os.geteuid() == 0
 USER = 65534 if ROOT_RUN else os.geteuid()            # the ordinary user the tests grade as
