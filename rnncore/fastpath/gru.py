@@ -14,8 +14,8 @@ def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
     r"""The forward loop in plain numpy, writing in place. Returns hs (T, B, H) and gates.
 
     ``gates: (T, B, 4H)`` holds [r, z, h_prev W_hn + b_hn, n] of every step, for the backward
-    pass. The input terms x_t W_x + b_x (+ b_hr, b_hz, which add to them) are computed for all
-    steps with one matmul before the loop. σ(a) = (1 + tanh(a/2)) / 2, so the r and z columns
+    pass. The input terms x_t W_x + b_x (+ b_hr, b_hz, which add to them) are computed with one
+    matmul per block of steps (:mod:`.shared`). σ(a) = (1 + tanh(a/2)) / 2, so the r and z columns
     are halved once (``s``) and one tanh, * 0.5, + 0.5 gives r and z together.
     """
     T, B, D = xs.shape
@@ -80,9 +80,12 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
         dW_x = sum_t x_t^T [da_r, da_z, da_n],     db_x = sum [da_r, da_z, da_n]
 
     All four of [da_r, da_z, dhn, da_n] are dh_t times a factor that depends on the forward pass
-    only (:func:`_local_derivatives`): the factors are computed for a block of steps at a time,
-    just before the loop reaches them (blocks of ~64K numbers stay in cache), and the loop
-    multiplies dh_t into them, in place: ``dgates: (T, B, 4H)``.
+    only (:func:`_local_derivatives`). The loop goes back one block of steps at a time, and each
+    block stays in cache: the factors are computed for the block, the loop multiplies dh_t into
+    them in place (``d: (n, B, 4H)``), and the block's terms of the sums over time are added
+    (:class:`.shared.WeightGradients`, which multiplies all four blocks by x_t and h_{t-1}: the
+    sums keep the columns that belong to each). With keep_dzs every step's d is kept (to name
+    the step where a gradient overflowed).
     Returns (dW_x, dW_h, db_x, db_h, dxs, dh_0) (dxs None unless need_dxs). Raises ValueError,
     naming the time step, if the gradient becomes NaN or inf.
     """
