@@ -115,31 +115,29 @@ def as_user(user, argv, wrap=(), **kw):
 
 def reachable(paths, stash):
     """A command prefix that runs its command in a mount namespace of its own where the users
-    can reach each of paths, and nothing on the machine changes.
+    can reach each of paths (folders), and nothing on the machine changes.
 
     The course environment's Python may live under a folder other users cannot enter (pyenv
     installs under /root, mode 700, and its python has /root/... as its library path). In
     the namespace such a folder is covered by an empty tmpfs they can pass through (0711)
-    holding only the entries on the way to the paths, bind-mounted from the real ones."""
+    holding only the paths, bind-mounted from the real ones: nothing else in it shows."""
+    exposed = sorted({Path(p).resolve() for p in paths})
+    exposed = [p for p in exposed if not any(q in p.parents for q in exposed)]
     closed = {}
-    for path in map(Path, paths):
-        path = path.resolve()
-        for ancestor in reversed(path.parents):
-            if ancestor != path and not ancestor.stat().st_mode & 0o001:
-                child = path.relative_to(ancestor).parts[0]
-                closed.setdefault(ancestor, set()).add(child)
+    for path in exposed:
+        for ancestor in reversed(path.parents):          # from / down
+            if not ancestor.stat().st_mode & 0o001:
+                closed.setdefault(ancestor, []).append(path)
                 break
     if not closed:
         return []
     lines = ["set -e"]
-    for i, (folder, children) in enumerate(sorted(closed.items())):
-        for child in sorted(children):
-            hold = stash / f"{i}-{child}"
-            lines += [f"mkdir -p '{hold}'", f"mount --bind '{folder / child}' '{hold}'"]
+    for i, (folder, inside) in enumerate(sorted(closed.items())):
+        for j, path in enumerate(inside):
+            lines += [f"mkdir -p '{stash}/{i}-{j}'", f"mount --bind '{path}' '{stash}/{i}-{j}'"]
         lines.append(f"mount -t tmpfs -o mode=0711,size=1m tmpfs '{folder}'")
-        for child in sorted(children):
-            lines += [f"mkdir -p '{folder / child}'",
-                      f"mount --move '{stash / f'{i}-{child}'}' '{folder / child}'"]
+        for j, path in enumerate(inside):
+            lines += [f"mkdir -p '{path}'", f"mount --move '{stash}/{i}-{j}' '{path}'"]
     lines.append('exec "$@"')
     return ["unshare", "--mount", "--propagation", "private", "--",
             "sh", "-c", "\n".join(lines), "sh"]
@@ -313,7 +311,14 @@ def hub():
         # The hub and everything the test runs as a user run in a mount namespace where the
         # users can reach the course's Python and the proxy (see reachable()).
         (base / "stash").mkdir()
-        wrap = reachable([sys.base_prefix, sys.prefix, proxy], base / "stash")
+        proxy_files = Path(proxy).resolve()           # its package, with its node_modules
+        if "node_modules" in proxy_files.parts:
+            proxy_files = Path(*proxy_files.parts[:proxy_files.parts.index("node_modules")])
+        else:
+            proxy_files = proxy_files.parent
+        # rnncore and the grader: the instructor's editable install imports them from here
+        wrap = reachable([sys.base_prefix, sys.prefix, proxy_files, ROOT / "rnncore",
+                          ROOT / "rnncore_grader"], base / "stash")
         python = python_for_users(users["ada"], wrap)
         if python is None:
             unavailable(f"the users cannot run this Python ({sys.executable}) with its own "
