@@ -7,7 +7,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
                                     GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
 
-from rnncore_grader.nbgrader_plugin import SandboxedGrading
+from rnncore_grader.nbgrader_plugin import SandboxedGrading, SubmissionExporter
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -31,6 +31,9 @@ c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:",
 c.Autograde.autograde_preprocessors = [SandboxedGrading, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties,
                                        CheckCellMetadata]
+# Submitted files are read as `python -m rnncore_grader autograde` reads them: one that is not
+# JSON, is cut short or is in nbformat 3 scores zero with a reason, and the batch goes on.
+c.Autograde.exporter_class = SubmissionExporter
 c.SandboxedGrading.cell_timeout = 60      # seconds per cell of a submission
 c.SandboxedGrading.call_timeout = 30      # seconds per call of a student's function by a check
 # grading.py holds the trusted questions: never released, never copied next to a submission.

@@ -55,12 +55,16 @@ class Notebook:
     def ref(self):
         """The solution's names: its non-test code cells, run once in this (trusted) process."""
         if self._ref is None:
+            # As the sandbox runs a submission's cells (rnncore_grader.runner): IPython's
+            # transformation first, so that a %time or %%capture in the solution works here too.
+            from rnncore_grader.runner import Shell, run_cell
             namespace = {"__name__": "__reference__"}
+            namespace["get_ipython"] = lambda shell=Shell(namespace): shell
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 for cell in self.source.cells:
                     if cell.cell_type == "code" and cell.source.strip() and not (
                             nbgrader_of(cell).get("grade") and not nbgrader_of(cell).get("solution")):
-                        exec(compile(cell.source, f"<solution {self.name}>", "exec"), namespace)
+                        run_cell(cell.source, f"<solution {self.name}>", namespace)
             self._ref = _Namespace(namespace)
         return self._ref
 

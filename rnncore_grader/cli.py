@@ -1,6 +1,7 @@
 """``python -m rnncore_grader``: the instructor's commands around nbgrader.
 
     python -m rnncore_grader autograde ASSIGNMENT [--student ID ...] [--force] [--jobs N]
+                                          [--shard K/N] [--scheduler ADDRESS]
                                           [--unsafe-no-sandbox]
     python -m rnncore_grader selftest ASSIGNMENT      # the solution scores full marks, the release zero
     python -m rnncore_grader student-edition OUT [--repository URL]   # the course without its answers
@@ -12,6 +13,14 @@ reason), grades the submissions in parallel, one sandbox per core, and records e
 ``nbgrader autograde`` would, with nbgrader's own SaveAutoGrades. Run it from the course root
 (where nbgrader_config.py is). Without --force it grades the submissions that have no complete
 grade yet (new, resubmitted, or cut short by an interrupted run) and leaves the others alone.
+
+``--shard K/N`` grades only shard K (1, 2, ..., N) of N: a student belongs to shard
+1 + (sha256 of the student id) mod N, whoever else submitted, so N machines that share the course
+folder (or its gradebook) and run 1/N, ..., N/N grade every student exactly once.
+``--scheduler ADDRESS`` sends the sandboxed runs to the workers of a Dask cluster (``dask
+scheduler`` / ``dask worker ADDRESS --nthreads 1``): this process reads the submissions and alone
+writes the gradebook, autograded/ and the report. Every worker must see the course folder at
+the same path and import the same rnncore and rnncore_grader (the same checkout).
 """
 import argparse
 import contextlib
@@ -27,6 +36,7 @@ import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import nbformat
@@ -44,6 +54,24 @@ from rnncore_grader.nbgrader_plugin import SandboxedGrading, grade_notebook
 
 class Refused(RuntimeError):
     """Nothing was graded; the message says why and what to do."""
+
+
+def parse_shard(text):
+    """(k, n) from "K/N" with 1 <= K <= N (shards are numbered from 1), or Refused saying why."""
+    k, slash, n = str(text).partition("/")
+    if not (slash and k.strip().isdigit() and n.strip().isdigit()):
+        raise Refused(f"--shard {text}: expected K/N, e.g. --shard 1/3 (shards are numbered "
+                      f"from 1: 1/3, 2/3 and 3/3 grade every student once).")
+    k, n = int(k), int(n)
+    if n < 1 or not 1 <= k <= n:
+        raise Refused(f"--shard {text}: K must be between 1 and N (shards are numbered from 1: "
+                      f"1/{max(n, 1)} ... {max(n, 1)}/{max(n, 1)}).")
+    return k, n
+
+
+def shard_of(student, n):
+    """The shard (1 ... n) of a student: from the id alone, never from who else submitted."""
+    return 1 + int.from_bytes(hashlib.sha256(student.encode("utf-8")).digest()[:8], "big") % n
 
 
 def _config(root):
@@ -249,12 +277,15 @@ def _complete(gradebook, assignment, student, notebooks, coursedir):
     return True
 
 
-def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=False, out=print):
-    """Grade and record; returns {(student, notebook): graded notebook}."""
+def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=False, out=print,
+              shard=None, scheduler=None):
+    """Grade and record; returns {(student, notebook): graded notebook}.
+    shard: (k, n) grades only the students of shard k of n (shard_of); scheduler: the address
+    of a Dask scheduler whose workers run the sandboxes (this process records)."""
     root, config, coursedir, plugin, spec = _course(root, assignment)
     jobs = jobs or plugin.workers
     _check_gradebook(coursedir.db_url, assignment)
-    if not unsafe and plugin.sandbox:
+    if not unsafe and plugin.sandbox and not scheduler:
         sandbox.check()
         out(sandbox.describe(plugin.limits()))
     submitted = Path(coursedir.format_path(coursedir.submitted_directory, ".", ".")).resolve()
@@ -267,6 +298,11 @@ def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=Fa
         if unknown:
             raise Refused(f"No submission of {assignment} for {', '.join(unknown)} in {submitted}.")
         found = [s for s in found if s in students]
+    if shard:
+        k, n = shard
+        mine = [s for s in found if shard_of(s, n) == k]
+        out(f"Shard {k}/{n}: {len(mine)} of the {len(found)} student(s).")
+        found = mine
     if not force:
         with Gradebook(coursedir.db_url) as gradebook:
             todo = [s for s in found if not _complete(gradebook, assignment, s, spec.notebooks,
@@ -278,47 +314,18 @@ def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=Fa
     if not found:
         out(f"Nothing to grade for {assignment}.")
         return {}
-    for notebook in spec.notebooks.values():
-        notebook.ref                                  # run the solution once, before the threads
+    client = _dask_client(scheduler) if scheduler else None
 
-    # Read and grade in parallel (one sandbox, and uid, per worker); record each student in the
-    # gradebook as soon as their notebooks are graded, so an interrupted batch keeps what it did.
+    # Grade in parallel (here: one sandbox, and uid, per job; or on the Dask cluster's workers);
+    # record each student in the gradebook as soon as their notebooks are graded, so an
+    # interrupted batch keeps what it did.
     tasks = [(s, n) for s in found for n in spec.notebooks]
-    boxes = []
-    try:
-        for k in range(jobs):
-            boxes.append(plugin.box(k, unsafe))
-    except BaseException:
-        for box in boxes:
-            box.close()
-        raise
-    free, lock, results = list(boxes), threading.Lock(), {}
+    results = {}
     start = time.monotonic()
-
-    def work(task):
-        student, name = task
-        path = submitted / student / assignment / f"{name}.ipynb"
-        if not path.exists():
-            graded = submission.graded(submission.prepare(spec.notebooks[name].release, {}),
-                                       None, unreadable=f"the submission has no {path.name}")
-            graded.metadata.setdefault("grader", {})["submitted_sha256"] = None
-            return task, graded
-        with lock:
-            box = free.pop()
-        try:
-            data = path.read_bytes()
-            graded = grade_notebook(spec.notebooks[name], spec, data, student, box,
-                                    plugin.timeouts())
-            graded.metadata.setdefault("grader", {})["submitted_sha256"] = (
-                hashlib.sha256(data).hexdigest())
-            return task, graded
-        finally:
-            with lock:
-                free.append(box)
-
-    pool = ThreadPoolExecutor(jobs)
-    try:
-        for (student, name), graded in pool.map(work, tasks):
+    graders = (_remote(client, root, coursedir, spec, unsafe, submitted) if client is not None
+               else _local(plugin, spec, unsafe, jobs, submitted))
+    with graders as grade_all:
+        for (student, name), graded in grade_all(tasks):
             results[student, name] = graded
             if all((student, n) in results for n in spec.notebooks):
                 with _exclusive(root, assignment, coursedir.db_url):
@@ -332,13 +339,136 @@ def autograde(root, assignment, students=None, force=False, jobs=None, unsafe=Fa
                                 continue
                     record(config, coursedir, assignment, student,
                            {n: results[student, n] for n in spec.notebooks})
+    seconds = time.monotonic() - start
+    _report(root, coursedir, assignment, found, spec, results, seconds, out)
+    return results
+
+
+def _missing(spec, name, path):
+    graded = submission.graded(submission.prepare(spec.notebooks[name].release, {}), None,
+                               unreadable=f"the submission has no {path.name}")
+    graded.metadata.setdefault("grader", {})["submitted_sha256"] = None
+    return graded
+
+
+def _read(submitted, assignment, student, name):
+    """(path, its bytes or None when it is missing)."""
+    path = submitted / student / assignment / f"{name}.ipynb"
+    return path, (path.read_bytes() if path.exists() else None)
+
+
+@contextlib.contextmanager
+def _local(plugin, spec, unsafe, jobs, submitted):
+    """grade_all(tasks) -> iterator of ((student, notebook), graded), in the order of tasks,
+    graded by `jobs` threads of this process, each with a sandbox of its own."""
+    for notebook in spec.notebooks.values():
+        notebook.ref                                  # run the solution once, before the threads
+    boxes = []
+    try:
+        for k in range(jobs):
+            boxes.append(plugin.box(k, unsafe))
+    except BaseException:
+        for box in boxes:
+            box.close()
+        raise
+    free, lock = list(boxes), threading.Lock()
+
+    def work(task):
+        student, name = task
+        path, data = _read(submitted, spec.name, student, name)
+        if data is None:
+            return task, _missing(spec, name, path)
+        with lock:
+            box = free.pop()
+        try:
+            graded = grade_notebook(spec.notebooks[name], spec.seed(name, student), data, student,
+                                    box, plugin.timeouts())
+            graded.metadata.setdefault("grader", {})["submitted_sha256"] = (
+                hashlib.sha256(data).hexdigest())
+            return task, graded
+        finally:
+            with lock:
+                free.append(box)
+
+    pool = ThreadPoolExecutor(jobs)
+    try:
+        yield partial(pool.map, work)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # on an error, start nothing more
         for box in boxes:
             box.close()
-    seconds = time.monotonic() - start
-    _report(root, coursedir, assignment, found, spec, results, seconds, out)
-    return results
+
+
+def _dask_client(address):
+    """A dask.distributed Client of the scheduler at address, or Refused saying why not."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise Refused("--scheduler needs dask's distributed package: pip install -r "
+                      "requirements.txt. Nothing was graded.") from None
+    try:
+        client = Client(address, timeout=20, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise Refused(f"The grader cannot reach the Dask scheduler at {address} ({error}). "
+                      f"Nothing was graded: start it (`dask scheduler`) and its workers "
+                      f"(`dask worker {address} --nthreads 1`), or correct --scheduler.") from None
+    if not client.scheduler_info().get("workers"):
+        try:
+            client.wait_for_workers(1, timeout=20)
+        except (OSError, TimeoutError) as error:
+            client.close()
+            raise Refused(f"The Dask scheduler at {address} has no workers ({error}). Nothing "
+                          f"was graded: start some with `dask worker {address} --nthreads 1`, "
+                          f"on machines that see the course at {Path.cwd()}.") from None
+    return client
+
+
+def grade_on_worker(root, assignment, name, data, student, seed, unsafe):
+    """On a Dask worker: the graded notebook (as JSON text) of one submitted file's bytes, in a
+    sandbox of this worker, with the course's own settings (nbgrader_config.py) and questions
+    read from the same course folder. The seed comes from the recording process: the course's
+    secret never travels."""
+    _, _, _, plugin, spec = _course(root, assignment)
+    box = plugin.box(0, unsafe)
+    try:
+        graded = grade_notebook(spec.notebooks[name], seed, data, student, box, plugin.timeouts())
+    finally:
+        box.close()
+    return nbformat.writes(graded)
+
+
+@contextlib.contextmanager
+def _remote(client, root, coursedir, spec, unsafe, submitted):
+    """grade_all(tasks) as _local, graded by the workers of a Dask cluster (in the order they
+    finish); this process reads the files and records."""
+    from distributed import as_completed
+    futures = []
+
+    def grade_all(tasks):
+        pending = {}
+        for task in tasks:
+            student, name = task
+            path, data = _read(submitted, spec.name, student, name)
+            if data is None:
+                yield task, _missing(spec, name, path)
+                continue
+            future = client.submit(grade_on_worker, str(root), spec.name, name, data, student,
+                                   spec.seed(name, student), unsafe, pure=False,
+                                   key=f"grade-{spec.name}-{name}-{student}-{os.getpid()}-"
+                                       f"{time.monotonic_ns()}")
+            futures.append(future)
+            pending[future] = (task, hashlib.sha256(data).hexdigest())
+        for future in as_completed(list(pending), loop=client.loop):
+            task, digest = pending[future]
+            graded = nbformat.reads(future.result(), as_version=4)
+            graded.metadata.setdefault("grader", {})["submitted_sha256"] = digest
+            yield task, graded
+
+    try:
+        yield grade_all
+    finally:
+        client.cancel(futures)                        # on an error, grade nothing more
+        client.close()
 
 
 def record(config, coursedir, assignment, student, notebooks):
@@ -446,8 +576,8 @@ def selftest(root, assignment, out=print):
         for name, notebook in spec.notebooks.items():
             for who, data in [("solution", nbformat.writes(notebook.source).encode()),
                               ("release", nbformat.writes(notebook.release).encode())]:
-                graded = grade_notebook(notebook, spec, data, f"selftest-{who}", box,
-                                        plugin.timeouts())
+                graded = grade_notebook(notebook, spec.seed(name, f"selftest-{who}"), data,
+                                        f"selftest-{who}", box, plugin.timeouts())
                 for test, reason in verdicts(graded, notebook.points).items():
                     ok = bool(reason) == (who == "release")
                     failures += not ok
@@ -469,6 +599,10 @@ def main(argv=None):
     grade.add_argument("--force", action="store_true", help="grade again what is already graded")
     grade.add_argument("--jobs", type=int, help="submissions at once (default: "
                                                 "SandboxedGrading.workers, 2)")
+    grade.add_argument("--shard", metavar="K/N", help="grade only shard K of N (1 <= K <= N; a "
+                       "student's shard depends on the id alone): N machines run 1/N ... N/N")
+    grade.add_argument("--scheduler", metavar="ADDRESS", help="run the sandboxes on the workers "
+                       "of this Dask scheduler (e.g. tcp://10.0.0.5:8786); this process records")
     grade.add_argument("--unsafe-no-sandbox", action="store_true",
                        help="run submissions as yourself, without the sandbox: trusted code only")
     test = commands.add_parser("selftest", help="check an assignment's grading.py")
@@ -486,8 +620,9 @@ def main(argv=None):
                   f"left out: {', '.join(edition.WITHHELD)}.")
             return 0
         if args.command == "autograde":
+            shard = parse_shard(args.shard) if args.shard is not None else None
             autograde(Path.cwd(), args.assignment, args.student, args.force, args.jobs,
-                      args.unsafe_no_sandbox)
+                      args.unsafe_no_sandbox, shard=shard, scheduler=args.scheduler)
             return 0
         return 1 if selftest(Path.cwd(), args.assignment) else 0
     except (Refused, assignments.CourseError, sandbox.SandboxUnavailable,

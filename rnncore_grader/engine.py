@@ -61,14 +61,21 @@ class Timeouts:
 class Session:
     """A sandboxed run of one notebook's cells that restarts, skipping broken cells, when needed.
 
-    cells: [(label, code)]. outcomes[i] is what cell i did on its first run:
-    {"status": "ok" | "error", "error": str, "output": str}.
+    cells: [(label, code)] or [(label, code, kind)]. outcomes[i] is what cell i did on its
+    first run: {"status": "ok" | "error", "error": str, "output": str}. seconds: where the wall
+    time went, {"start": the sandbox's set-up, Python's start and the runner's imports, then
+    one entry per kind of cell (its runs summed), "questions": the questions' calls}.
     """
 
     def __init__(self, sandbox, cells, timeouts):
-        self.sandbox, self.cells, self.timeouts = sandbox, cells, timeouts
+        self.sandbox, self.timeouts = sandbox, timeouts
+        self.cells = [(c[0], c[1], c[2] if len(c) > 2 else "cells") for c in cells]
         self.outcomes, self.broken, self.process = {}, set(), None
         self.started = 0
+        self.seconds = {}
+
+    def _spent(self, what, since):
+        self.seconds[what] = self.seconds.get(what, 0.0) + time.monotonic() - since
 
     # --- the channel, with deadlines ---------------------------------------------------------
     def _write(self, data, deadline):
@@ -141,6 +148,7 @@ class Session:
     def ensure(self):
         """A live run in which every cell not known to be broken has run."""
         while self.process is None:
+            since = time.monotonic()
             self.process = self.sandbox.start()
             self.started += 1
             try:                                      # before any student code: the sandbox itself
@@ -149,9 +157,11 @@ class Session:
                 code = self.kill()
                 raise SandboxError(f"the sandbox did not start ({type(error).__name__}, "
                                    f"{_exit_description(code)}); see {self.sandbox.log}")
-            for i, (label, code) in enumerate(self.cells):
+            self._spent("start", since)
+            for i, (label, code, kind) in enumerate(self.cells):
                 if i in self.broken:
                     continue
+                since = time.monotonic()
                 try:
                     reply = self._request({"op": "exec", "code": code, "label": label},
                                           self.timeouts.cell)
@@ -168,6 +178,8 @@ class Session:
                 else:
                     self.outcomes.setdefault(i, reply)
                     continue
+                finally:
+                    self._spent(kind, since)
                 self.broken.add(i)
                 self.outcomes.setdefault(i, {"status": "error", "output": "",
                                              "error": f"Grading stopped this cell: {failure}."})
@@ -182,6 +194,7 @@ class Session:
         the call (the question asks the student to write them)."""
         what = f"{name}(...)" if op == "call" else name
         self.ensure()
+        since = time.monotonic()
         try:
             reply = self._request({"op": op, "name": name, "args": list(args),
                                    "kwargs": dict(kwargs or {}), "using": dict(using or {}),
@@ -199,6 +212,8 @@ class Session:
         except wire.WireError as error:
             self.kill()
             raise StudentError(f"the result of {what} cannot be graded: {error}") from None
+        finally:
+            self._spent("calls", since)
         if reply["status"] == "error":
             error = str(reply.get("error", ""))
             raise StudentError(f"{what} raised {error.strip().splitlines()[-1] if error.strip() else 'an error'}"
@@ -272,6 +287,8 @@ class Result:
     regrade_seconds: float = 0.0
     seconds: float = 0.0
     runs: int = 0
+    phases: dict = field(default_factory=dict)      # where the seconds went (Session.seconds,
+                                                    # "questions": the checks' own work here)
 
 
 def _ask(check, student, ref, rng):
@@ -303,13 +320,18 @@ def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), 
     code_cells = [(i, c) for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
     cells = []
     for i, cell in code_cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {i}")
-        cells.append((f"<cell {grade_id}>", cell.source))
+        meta = cell.metadata.get("nbgrader", {})
+        grade_id = meta.get("grade_id", f"cell {i}")
+        kind = ("answer cells" if meta.get("solution") else
+                "visible tests" if meta.get("grade") else "other cells")
+        cells.append((f"<cell {grade_id}>", cell.source, kind))
     session = Session(sandbox, cells, timeouts)
     students = {grade_id: Student(session, forbid=getattr(check, "forbid", ()))
                 for grade_id, check in questions.items()}
     result = Result()
     try:
+        session.ensure()
+        asking, in_session = time.monotonic(), sum(session.seconds.values())
         for n, (grade_id, check) in enumerate(questions.items()):
             message = _ask(check, students[grade_id], ref, np.random.default_rng([seed, n]))
             if message is not None:
@@ -317,6 +339,8 @@ def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), 
             result.scores[grade_id] = (0.0 if message is not None else points[grade_id],
                                        points[grade_id])
         regrading = time.monotonic()
+        # the questions' own work in this process: what the session spent meanwhile aside
+        asked = regrading - asking - (sum(session.seconds.values()) - in_session)
         for other in regrade:
             result.regrades[other] = {
                 grade_id: 0.0 if _ask(check, students[grade_id], ref,
@@ -329,4 +353,6 @@ def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), 
         session.close()
     result.outcomes = {code_cells[k][0]: outcome for k, outcome in session.outcomes.items()}
     result.runs, result.seconds = session.started, time.monotonic() - start
+    result.phases = dict(session.seconds)
+    result.phases["questions"] = asked
     return result

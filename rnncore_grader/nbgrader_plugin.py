@@ -6,10 +6,18 @@ the gradebook, and afterwards SaveAutoGrades records the scores; between the two
 preprocessor grades the notebook with rnncore_grader.engine and returns the release with the student's
 answers and the results as outputs (an error output in exactly the test cells that lost points).
 
-``python -m rnncore_grader autograde`` (rnncore_grader.cli) grades with the same function, grade_notebook, two
-submissions at a time, and records them with the same nbgrader steps.
+nbgrader reads each submitted file with SubmissionExporter (``c.Autograde.exporter_class``), which
+reads it as the grader's own command does: a file that is not JSON, is cut short, is in
+nbformat 3 or is another assignment's notebook scores zero with a reason, and the batch goes on.
+
+``python -m rnncore_grader autograde`` (rnncore_grader.cli) reads the files with the same function,
+grades with the same function, grade_notebook, several submissions at a time, and records them
+with the same nbgrader steps.
 """
+import hashlib
+
 import nbformat
+from nbconvert.exporters import NotebookExporter
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Int
@@ -58,34 +66,91 @@ class SandboxedGrading(NbGraderPreprocessor):
         course = CourseDirectory(config=self.config)
         assignment = assignments.load(course.root, info["assignment"], course.source_directory,
                                       course.release_directory)
-        box = self.box()
-        try:
-            graded = grade_notebook(assignment.notebooks[info["notebook"]], assignment,
-                                    nbformat.writes(nb).encode(), info["student"], box,
-                                    self.timeouts(), self.log)
-        finally:
-            box.close()
+        spec = assignment.notebooks[info["notebook"]]
+        seed = assignment.seed(spec.name, info["student"])
+        read = nb.metadata.get(MARK, {})              # what SubmissionExporter read, if it ran
+        if read.get("unreadable") is not None:
+            self.log.warning("%s/%s: the submission could not be read: %s", info["student"],
+                             spec.name, read["unreadable"])
+            graded = unreadable(spec, read["unreadable"])
+        else:
+            box = self.box()
+            try:
+                graded = grade_notebook(spec, seed, nbformat.writes(nb).encode(),
+                                        info["student"], box, self.timeouts(), self.log,
+                                        notes=read.get("notes", ()))
+            finally:
+                box.close()
+        graded.metadata.setdefault("grader", {})["submitted_sha256"] = read.get("submitted_sha256")
         return graded, resources
 
 
-def grade_notebook(spec, assignment, data, student, box, timeouts, log=None):
-    """The graded notebook (see rnncore_grader.submission.graded) of one submitted file's bytes."""
+MARK = "rnncore_grader"          # the notebook metadata SubmissionExporter leaves for the grading
+
+
+class SubmissionExporter(NotebookExporter):
+    """``nbgrader autograde``'s reader of submitted files (c.Autograde.exporter_class): reads
+    each file as ``python -m rnncore_grader autograde`` does, so that a file that is not JSON,
+    is cut short, is in nbformat 3 or belongs to another assignment gets a zero and a reason
+    instead of stopping that student's grading with a traceback.
+
+    nbgrader reads a submission twice: to sanitize it (from submitted/), then to autograde the
+    sanitized copy. On the first read, this returns the release with the student's answers in
+    place (rnncore_grader.submission), or the bare release when nothing can be read, and notes
+    in its metadata what reading found; nbgrader's own steps and SandboxedGrading go on from
+    there. The second read is nbgrader's sanitized copy, read as usual."""
+
+    def from_filename(self, filename, resources=None, **kw):
+        self._path = filename
+        return super().from_filename(filename, resources, **kw)
+
+    def from_file(self, file_stream, resources=None, **kw):
+        converter = self.parent
+        info = (resources or {}).get("nbgrader")
+        if not (info and getattr(converter, "_sanitizing", False)):
+            return super().from_file(file_stream, resources, **kw)
+        course = converter.coursedir
+        spec = assignments.load(course.root, info["assignment"], course.source_directory,
+                                course.release_directory).notebooks.get(info["notebook"])
+        if spec is None:                              # nbgrader skips notebooks it does not know
+            return super().from_file(file_stream, resources, **kw)
+        with open(self._path, "rb") as f:
+            data = f.read()
+        found = {"submitted_sha256": hashlib.sha256(data).hexdigest()}
+        try:
+            answers, found["notes"] = submission.read_answers(data, spec.release)
+        except submission.Unreadable as error:
+            answers, found["unreadable"] = {}, str(error)   # (SandboxedGrading logs it)
+        notebook = submission.prepare(spec.release, answers)
+        notebook.metadata[MARK] = found
+        return self.from_notebook_node(notebook, resources, **kw)
+
+
+def unreadable(spec, reason):
+    """The graded notebook of a file that holds no notebook: zero, and why, in each test cell."""
+    return submission.graded(submission.prepare(spec.release, {}), None, unreadable=reason)
+
+
+def grade_notebook(spec, seed, data, student, box, timeouts, log=None, notes=()):
+    """The graded notebook (see rnncore_grader.submission.graded) of one submitted file's bytes,
+    with the hidden inputs of this seed (Assignment.seed); notes: more grader's notes."""
     try:
-        answers, notes = submission.read_answers(data, spec.release)
+        answers, found = submission.read_answers(data, spec.release)
     except submission.Unreadable as error:
         if log:
             log.warning("%s/%s: the submission could not be read: %s", student, spec.name, error)
-        return submission.graded(submission.prepare(spec.release, {}), None, unreadable=str(error))
+        return unreadable(spec, str(error))
     prepared = submission.prepare(spec.release, answers)
     try:
-        result = engine.grade(box, prepared, spec.questions, spec.points, spec.ref,
-                              assignment.seed(spec.name, student), timeouts)
+        result = engine.grade(box, prepared, spec.questions, spec.points, spec.ref, seed,
+                              timeouts)
     except engine.SandboxError as error:     # the sandbox, not the submission: stop, say why
         raise box.failed(error) from None
     if log:
         log.info("%s/%s graded in %.1f s (%d run%s): %s", student, spec.name, result.seconds,
                  result.runs, "" if result.runs == 1 else "s",
                  ", ".join(f"{g} {s:g}/{m:g}" for g, (s, m) in result.scores.items()))
-    graded = submission.graded(prepared, result, notes)
-    graded.metadata["grader"] = {"seconds": round(result.seconds, 3), "runs": result.runs}
+    graded = submission.graded(prepared, result, [*notes, *found])
+    graded.metadata["grader"] = {"seconds": round(result.seconds, 3), "runs": result.runs,
+                                 "phases": {k: round(v, 4) for k, v in result.phases.items()}}
     return graded
