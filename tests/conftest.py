@@ -40,7 +40,7 @@ def built_book(tmp_path_factory):
 # plain `pytest` runs everything.
 FOLDER_MARKERS = {"library": ("library",), "grading": ("grader",), "course": ("course", "slow"),
                   "browser": ("browser", "slow")}
-SLOW_MODULES = {"test_grader.py", "test_edition.py"}
+SLOW_MODULES = {"test_grader.py", "test_edition.py", "test_scaling.py"}
 
 
 # --- two workers (pytest-xdist, `-n 2 --dist loadgroup` in pyproject.toml) ---------------------

@@ -21,7 +21,8 @@ import pytest
 from rnncore_grader import assignment as assignments
 from test_grader import A, CASES, MISSING, gradebook_rows, grader, make_course, messages
 
-pytestmark = [pytest.mark.slow,       # (end to end: whole batches graded in the sandbox)
+# (slow: tests/conftest.py SLOW_MODULES) One worker builds the batch once for all three tests.
+pytestmark = [pytest.mark.xdist_group("scaling"),
               pytest.mark.skipif(os.geteuid() != 0, reason="the grader's sandbox needs root (CI "
                                                            "runs as root); see README, 'Grading'")]
 
