@@ -560,6 +560,12 @@ def test_release_fetch_submit_collect_grade_and_feedback_through_the_hub(hub):
                              env={**os.environ, "SUDO_UID": str(owner.pw_uid),
                                   "SUDO_GID": str(owner.pw_gid), "OPENBLAS_NUM_THREADS": "1"})
     assert grading.returncode == 0, f"the grader failed:\n{grading.stdout}\n{grading.stderr}"
+    # Known gap (reported): the grader hands back autograded/<student>/ but not autograded/
+    # itself, which it creates as root; everything else must be the instructor's again.
+    not_theirs = [str(p) for p in [hub.course, *hub.course.rglob("*")]
+                  if p.stat().st_uid != owner.pw_uid and p != hub.course / "autograded"]
+    assert not not_theirs, "the grader left files the instructor does not own:\n" + "\n".join(
+        not_theirs)
     totals = gradebook_totals(hub.course)
     top = totals[ada][1]
     assert totals[ada][0] == top > 0, (totals, grading.stdout)
