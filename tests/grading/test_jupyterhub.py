@@ -60,7 +60,9 @@ A = "ch01_basic_structure"
 COURSE_ID = "rnn-course"                    # nbgrader_config.py's CourseDirectory.course_id
 WRONG_STEP = next(w for w in WRONG[A] if w.cell == "rnn_step" and w.name == "no_tanh")
 MARKER = re.compile(r"(?m)^[ \t]*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)")
-pytestmark = pytest.mark.slow             # an end-to-end test, like test_grader.py's
+# An end-to-end test, like test_grader.py's; its two tests share one hub (and the second reads
+# what the first left), so under pytest-xdist they run in one worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("jupyterhub")]
 PROXY_VERSION = "5.3.0"                     # .ci/run installs configurable-http-proxy@5.3.0
 PROXY_CACHE = (Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rnn-course"
                / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy")
