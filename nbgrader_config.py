@@ -27,7 +27,8 @@ c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:",
 # Autograding: nbgrader's own steps, with the sandboxed grader (grader/) where Execute was. Each
 # submission runs in a sandbox as an unprivileged user, and the points of each test cell come
 # from the trusted questions of solutions/<assignment>/grading.py, decided outside the student's
-# code. It needs root for the sandbox; see the README ("Grading") for what to run without it.
+# code. The sandbox (bubblewrap) needs root or unprivileged user namespaces; see the README
+# ("What the sandbox needs from the machine").
 c.Autograde.autograde_preprocessors = [SandboxedGrading, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties,
                                        CheckCellMetadata]
