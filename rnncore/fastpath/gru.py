@@ -7,7 +7,7 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import defvjp_argnums, primitive
 
 from ..validation import check_gradient
-from .shared import WeightGradients, blocks, input_term, work
+from .shared import WeightGradients, blocks, input_term, result, work
 
 
 def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
@@ -26,8 +26,8 @@ def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
     W_xs = onp.multiply(W_x, s, out=work("gru.W_xs", W_x.shape, dt))
     b_xs = (b_x + onp.concatenate([b_h[:2 * H], onp.zeros(H, b_h.dtype)])) * s
     W_hs, b_hn = onp.multiply(W_h, s, out=work("gru.W_hs", W_h.shape, dt)), b_h[2 * H:]
-    gates = onp.empty((T, B, 4 * H), dtype=xs.dtype)
-    hs = onp.empty((T, B, H), dtype=xs.dtype)
+    gates = result("gru.gates", (T, B, 4 * H), dt)      # returned or saved: see .shared
+    hs = result("gru.hs", (T, B, H), dt)
     steps_list = blocks(T, B * 4 * H)
     gx_block = work("gru.gx", (steps_list[0].stop if T else 0, B, 3 * H), dt)
     h = h0
@@ -97,7 +97,7 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
     dgates = (onp.empty((T, B, 4 * H), dt) if keep_dzs
               else work("gru.dgates", (n_max, B, 4 * H), dt))
     sums = WeightGradients("gru", xs, h0, hs, n_max, 4 * H)
-    dxs = onp.empty_like(xs) if need_dxs else None
+    dxs = result("gru.dxs", xs.shape, dt) if need_dxs else None
     dh_next, dh = onp.zeros_like(h0), work("gru.dh", (B, H), dt)
     W_hT = work("gru.W_hT", W_h.T.shape, dt)
     W_hT[:] = W_h.T                                  # a contiguous copy: faster matmuls than .T

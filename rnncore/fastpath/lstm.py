@@ -7,7 +7,7 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import defvjp_argnums, primitive
 
 from ..validation import check_gradient
-from .shared import WeightGradients, blocks, input_term, work
+from .shared import WeightGradients, blocks, input_term, result, work
 
 
 def numpy_forward(W_x, W_h, b, xs, h0, c0):
@@ -30,8 +30,8 @@ def numpy_forward(W_x, W_h, b, xs, h0, c0):
     b_s = b * s
     scale, shift = work("lstm.scale", (B, 4 * H), dt), work("lstm.shift", (B, 4 * H), dt)
     scale[:], shift[:] = s, 1 - s                    # (B, 4H)
-    gates = onp.empty((T, B, 4 * H), dtype=xs.dtype)
-    hs, cs, tanh_cs = (onp.empty((T, B, H), dtype=xs.dtype) for _ in range(3))
+    gates = result("lstm.gates", (T, B, 4 * H), dt)     # returned or saved: see .shared
+    hs, cs, tanh_cs = (result("lstm." + k, (T, B, H), dt) for k in ("hs", "cs", "tanh_cs"))
     h, c = h0, c0
     zh, ig = work("lstm.zh", (B, 4 * H), dt), work("lstm.ig", (B, H), dt)
     for steps in blocks(T, B * 4 * H):
@@ -100,7 +100,7 @@ def numpy_backward(W_x, W_h, xs, h0, c0, hs, cs, tanh_cs, gates, dhs, dc_T, need
     dzs = (onp.empty((T, B, 4 * H), dt) if keep_dzs else work("lstm.dz", (n_max, B, 4 * H), dt))
     dc_dh = work("lstm.dc_dh", (n_max, B, H), dt)
     sums = WeightGradients("lstm", xs, h0, hs, n_max, 4 * H)
-    dxs = onp.empty_like(xs) if need_dxs else None
+    dxs = result("lstm.dxs", xs.shape, dt) if need_dxs else None
     dh_next = onp.zeros_like(h0)                     # nothing comes after step T
     dh, dc_term = work("lstm.dh", (B, H), dt), work("lstm.dc_term", (B, H), dt)
     dc = onp.array(dc_T, dtype=hs.dtype)             # our own copy, updated in place

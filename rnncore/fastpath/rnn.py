@@ -7,7 +7,7 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import defvjp_argnums, primitive
 
 from ..validation import check_gradient
-from .shared import WeightGradients, blocks, input_term, work
+from .shared import WeightGradients, blocks, input_term, result, work
 
 
 def numpy_forward(W_x, W_h, b_h, xs, h0, nonlinearity="tanh"):
@@ -18,7 +18,7 @@ def numpy_forward(W_x, W_h, b_h, xs, h0, nonlinearity="tanh"):
     place. Returns hs: (T, B, H).
     """
     T, B, D = xs.shape
-    hs = onp.empty((T, B, W_h.shape[0]), dtype=xs.dtype)    # z_t, turned into h_t step by step
+    hs = result("rnn.hs", (T, B, W_h.shape[0]), xs.dtype)   # z_t, then h_t; see .shared
     f = onp.tanh if nonlinearity == "tanh" else (lambda z, out: onp.maximum(z, 0, out=out))
     zh = work("rnn.zh", h0.shape, xs.dtype)
     h = h0
@@ -55,7 +55,7 @@ def numpy_backward(W_x, W_h, xs, h0, hs, dhs, nonlinearity="tanh", need_dxs=True
     dt = hs.dtype
     dzs = onp.empty((T, B, H), dt) if keep_dzs else work("rnn.dz", (n_max, B, H), dt)
     sums = WeightGradients("rnn", xs, h0, hs, n_max, H)
-    dxs = onp.empty_like(xs) if need_dxs else None
+    dxs = result("rnn.dxs", xs.shape, dt) if need_dxs else None
     dh_next = onp.zeros_like(h0)                     # dz_{t+1} W_h^T: nothing comes after step T
     dh = work("rnn.dh", (B, H), dt)
     W_hT = work("rnn.W_hT", W_h.T.shape, dt)

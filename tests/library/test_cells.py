@@ -147,6 +147,22 @@ def test_what_the_fast_path_returns_outlives_its_next_call(kind):
     numpy_passes(kind, other_args, other_weights)
     for k, (a, b) in enumerate(zip(first, kept)):
         np.testing.assert_array_equal(a, b, err_msg=f"result {k}")
+    views = [a[..., 1:] for a in first]              # a view keeps its array's memory in use too
+    del first, a
+    numpy_passes(kind, other_args, other_weights)
+    for k, (view, b) in enumerate(zip(views, kept)):
+        np.testing.assert_array_equal(view, b[..., 1:], err_msg=f"a view of result {k}")
+
+
+def test_a_result_nothing_uses_lends_its_memory_to_the_next_call():
+    """fastpath.shared.result: the next call's result takes the memory of a dropped one (new
+    memory costs page faults), and never that of one still in use."""
+    cell, args, weights = make("lstm", T=30, seed=1)
+    hs = numpy_passes("lstm", args, weights)[0]
+    address = hs.ctypes.data
+    assert numpy_passes("lstm", args, weights)[0].ctypes.data != address     # hs is in use
+    del hs
+    assert numpy_passes("lstm", args, weights)[0].ctypes.data == address
 
 
 @pytest.mark.parametrize("forward", ["forward", "forward_reference"])
