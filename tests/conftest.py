@@ -1,4 +1,5 @@
 """Fixtures and markers shared by the test folders (library, grading, course, browser)."""
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -43,12 +44,29 @@ FOLDER_MARKERS = {"library": ("library",), "grading": ("grader",), "course": ("c
 SLOW_MODULES = {"test_grader.py", "test_edition.py", "test_scaling.py"}
 
 
-# --- two workers (pytest-xdist, `-n 2 --dist loadgroup` in pyproject.toml) ---------------------
-# Every test that reads the built book, or builds a book of its own (which shares the JupyterLite
-# download cache), runs in one worker, group "book": the book is built once per run, and no two
-# builds race. Everything else is spread over both workers.
+# --- two workers (pytest-xdist: `-n 2` in pyproject.toml) ------------------------------------------
+# Tests are handed out a module at a time (a module's fixtures are made once), except that every
+# module that reads the built book or builds a book of its own (they share the JupyterLite download
+# cache) goes to the same worker: the book is built once per run and no two builds race. (xdist's
+# own `xdist_group` marks are ignored under pytest 9, which no longer reads the renamed node ids.)
 BOOK_MODULES = {"test_book.py", "test_reader_features.py", "test_browser.py", "test_lite.py",
                 "test_jupyterlab.py"}
+
+
+def _work_unit(nodeid):
+    module = nodeid.split("::", 1)[0]
+    return "the book" if Path(module).name in BOOK_MODULES else module
+
+
+if importlib.util.find_spec("xdist"):
+    def pytest_xdist_make_scheduler(config, log):
+        from xdist.scheduler import LoadScopeScheduling
+
+        class ByModuleBookTogether(LoadScopeScheduling):
+            def _split_scope(self, nodeid):
+                return _work_unit(nodeid)
+
+        return ByModuleBookTogether(config, log)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -58,5 +76,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(marker)
         if path.name in SLOW_MODULES:
             item.add_marker("slow")
-        if path.name in BOOK_MODULES or "built_book" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("book"))
+        if "built_book" in getattr(item, "fixturenames", ()) and path.name not in BOOK_MODULES:
+            raise pytest.UsageError(f"{item.nodeid} reads the built book: list its module in "
+                                    f"BOOK_MODULES (tests/conftest.py)")

@@ -1,4 +1,5 @@
 """The book builds from clean, every chapter page exists, and the pages need no network."""
+import html
 import re
 import shutil
 import subprocess
@@ -6,9 +7,12 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import JUPYTER_BOOK
+from course_files import (ASSIGNMENTS, HIDDEN_MARKERS, SOLUTION_MARKERS, code_lines,
+                          secret_fragments)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -143,3 +147,24 @@ def test_no_page_or_notebook_holds_a_control_character():
              for path in files for n, line in enumerate(path.read_text().splitlines(), 1)
              if control.search(line) or re.search(r"\\u00(0[0-8bcef]|1[0-9a-f])", line)]
     assert files and not found, "control characters (a lost backslash?):\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_built_book_shows_no_solution_code_and_no_hidden_tests(built_book, assignment):
+    """The Exercises part of the book shows the release; no page may show an answer."""
+    secret = secret_fragments(assignment)
+    assert secret, f"{assignment}: found no solution or hidden-test code in the source"
+    leaks = []
+    for page in built_book.rglob("*.html"):
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+        lines = code_lines(text.split("\n"))
+        shown = set(zip(lines, lines[1:])) | {(line,) for line in lines}
+        leaks += [f"{page.relative_to(built_book)}: {fragment}" for fragment in sorted(shown & secret)]
+    assert not leaks, "built pages show solution code or hidden tests:\n" + "\n".join(leaks)
+    exercise_page = built_book / "exercises" / assignment / f"{assignment}.html"
+    assert exercise_page.is_file(), f"the book has no page for the exercise {assignment}"
+    shown = exercise_page.read_text(encoding="utf-8")
+    assert "NotImplementedError" in shown
+    # (the markers are named on the pages that explain them; on the exercise page they mean a leak)
+    assert not [m for m in SOLUTION_MARKERS + HIDDEN_MARKERS if m in html.unescape(shown)], (
+        f"the exercise page of {assignment} shows nbgrader's solution or hidden-test markers")

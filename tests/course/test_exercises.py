@@ -529,27 +529,6 @@ def test_notebooks_are_committed_without_outputs(path):
         f"{path.relative_to(ROOT)}: the kernel is {nb.metadata.kernelspec.name}, not python3")
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_built_book_shows_no_solution_code_and_no_hidden_tests(built_book, assignment):
-    """The Exercises part of the book shows the release; no page may show an answer."""
-    secret = secret_fragments(assignment)
-    assert secret, f"{assignment}: found no solution or hidden-test code in the source"
-    leaks = []
-    for page in built_book.rglob("*.html"):
-        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
-        lines = code_lines(text.split("\n"))
-        shown = set(zip(lines, lines[1:])) | {(line,) for line in lines}
-        leaks += [f"{page.relative_to(built_book)}: {fragment}" for fragment in sorted(shown & secret)]
-    assert not leaks, "built pages show solution code or hidden tests:\n" + "\n".join(leaks)
-    exercise_page = built_book / "exercises" / assignment / f"{assignment}.html"
-    assert exercise_page.is_file(), f"the book has no page for the exercise {assignment}"
-    shown = exercise_page.read_text(encoding="utf-8")
-    assert "NotImplementedError" in shown
-    # (the markers are named on the pages that explain them; on the exercise page they mean a leak)
-    assert not [m for m in SOLUTION_MARKERS + HIDDEN_MARKERS if m in html.unescape(shown)], (
-        f"the exercise page of {assignment} shows nbgrader's solution or hidden-test markers")
-
-
 @pytest.fixture(scope="session")
 def feedback(courses, nbgrader_scores):
     """assignment -> its feedback folder, after ``nbgrader generate_feedback <id>`` over every
