@@ -14,20 +14,27 @@ def numpy_forward(W_x, W_h, b, xs, h0, c0):
     r"""The forward loop in plain numpy, writing in place. Returns hs, cs, tanh_cs (T, B, H), gates.
 
     ``gates: (T, B, 4H)`` holds the activations [i, f, g, o] of every step, for the backward pass.
-    The input term x_t W_x + b is computed with one matmul per block of steps (:mod:`.shared`). One
-    tanh serves all four gates: σ(z) = (1 + tanh(z/2)) / 2, so the sigmoid gates' columns of W_x,
-    W_h and b are halved once (``s``), and after the tanh ``a * s + (1 - s)`` turns those columns
-    into σ(z) and leaves g = tanh(z_g) as it is (s and 1 - s are tiled to (B, 4H) once: numpy's
-    same-shape operations are faster than broadcasting ones).
+    The input term x_t W_x + b is computed with one matmul per block of steps (:mod:`.shared`),
+    or, with few inputs (8D <= H), in the recurrent matmul itself: the row [h_{t-1}, x_t, 1] times
+    [W_h; W_x; b] (``rows``, ``W``) costs little more than h_{t-1} W_h and saves adding a (B, 4H)
+    term at every step. One tanh serves all four gates: σ(z) = (1 + tanh(z/2)) / 2, so the
+    sigmoid gates' columns of W_x, W_h and b are halved once (``s``), and after the tanh
+    ``a * s + (1 - s)`` turns those columns into σ(z) and leaves g = tanh(z_g) as it is (s and
+    1 - s are tiled to (B, 4H) once: numpy's same-shape operations are faster than broadcasting ones).
     """
     T, B, D = xs.shape
     H = h0.shape[-1]
     s = onp.full(4 * H, 0.5, dtype=xs.dtype)
     s[2 * H:3 * H] = 1                               # halve i, f, o; keep g
     dt = xs.dtype
-    W_xs = onp.multiply(W_x, s, out=work("lstm.W_xs", W_x.shape, dt))
-    W_hs = onp.multiply(W_h, s, out=work("lstm.W_hs", W_h.shape, dt))
-    b_s = b * s
+    few_inputs = 8 * D <= H
+    W = work("lstm.W", (H + D + 1, 4 * H), dt)       # [W_h; W_x; b] s
+    W_hs, W_xs, b_s = W[:H], W[H:H + D], W[H + D]
+    onp.multiply(W_h, s, out=W_hs)
+    onp.multiply(W_x, s, out=W_xs)
+    onp.multiply(b, s, out=b_s)
+    rows = work("lstm.rows", (B, H + D + 1), dt)     # [h_{t-1}, x_t, 1], with few inputs
+    rows[:, :H], rows[:, H + D] = h0, 1
     scale, shift = work("lstm.scale", (B, 4 * H), dt), work("lstm.shift", (B, 4 * H), dt)
     scale[:], shift[:] = s, 1 - s                    # (B, 4H)
     gates = result("lstm.gates", (T, B, 4 * H), dt)     # returned or saved: see .shared
@@ -35,10 +42,15 @@ def numpy_forward(W_x, W_h, b, xs, h0, c0):
     h, c = h0, c0
     zh, ig = work("lstm.zh", (B, 4 * H), dt), work("lstm.ig", (B, H), dt)
     for steps in blocks(T, B * 4 * H):
-        input_term(xs[steps], W_xs, b_s, out=gates[steps])           # (x_t W_x + b) s
+        if not few_inputs:
+            input_term(xs[steps], W_xs, b_s, out=gates[steps])       # (x_t W_x + b) s
         for t in range(steps.start, steps.stop):
             a = gates[t]                             # (B, 4H)
-            a += onp.matmul(h, W_hs, out=zh)         # z_t s
+            if few_inputs:
+                rows[:, H:H + D] = xs[t]
+                onp.matmul(rows, W, out=a)           # z_t s
+            else:
+                a += onp.matmul(h, W_hs, out=zh)     # z_t s
             onp.tanh(a, out=a)
             a *= scale
             a += shift                               # [i, f, g, o]
@@ -46,6 +58,8 @@ def numpy_forward(W_x, W_h, b, xs, h0, c0):
             c = onp.multiply(f, c, out=cs[t])
             c += onp.multiply(i, g, out=ig)          # c_t = f ⊙ c_{t-1} + i ⊙ g
             h = onp.multiply(o, onp.tanh(c, out=tanh_cs[t]), out=hs[t])   # h_t = o ⊙ tanh(c_t)
+            if few_inputs:
+                rows[:, :H] = h
     return hs, cs, tanh_cs, gates
 
 
