@@ -9,10 +9,11 @@ give, tried in this order (``support()``, decided once per grading process):
   memory.limit_in_bytes (and memsw, where swap is accounted) and pids.max. v1 kills only one
   process on running out of memory; a watcher (an eventfd on memory.oom_control) then kills
   the rest of the run, so a run over its limit ends as a whole.
-- cgroup v2 (/sys/fs/cgroup/cgroup.controllers lists memory): as root a group of its own,
-  rnncore-grader/, under the root of the cgroup tree; as another user, this process's own
-  group when it is delegated (writable, memory in its cgroup.subtree_control). memory.max,
-  memory.swap.max = 0, pids.max, memory.oom.group = 1 (the whole run is killed together).
+- cgroup v2 (/sys/fs/cgroup/cgroup.controllers lists memory): the runs' groups go at the top
+  of the tree (as root), or beside this process's group when its parent is delegated to the
+  user (writable, memory in its cgroup.subtree_control). memory.max, memory.swap.max = 0,
+  pids.max, memory.oom.group = 1 (the whole run is killed together). Not tried on a real v2
+  machine here: the tests check these choices on a fake tree.
 - cgroup v2 through systemd, for a user with a systemd session: ``systemd-run --user --scope``
   with MemoryMax, MemorySwapMax=0 and TasksMax.
 - none (e.g. a non-root user on a cgroup v1 machine, as here): only the per-process limits hold.
@@ -30,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MOUNT = Path("/sys/fs/cgroup")
-PREFIX = "rnncore-grader"
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,24 @@ def _writable(path):
     return path.is_dir() and os.access(path, os.W_OK | os.X_OK)
 
 
+def _gives_memory(folder, enable=False):
+    """Whether folder's children get the memory controller (v2); enable: try to make it so."""
+    subtree = folder / "cgroup.subtree_control"
+    try:
+        if "memory" in subtree.read_text().split():
+            return True
+        if enable:
+            for controller in ("+memory", "+pids"):
+                try:
+                    _write(subtree, controller)
+                except OSError:
+                    pass
+            return "memory" in subtree.read_text().split()
+    except OSError:
+        pass
+    return False
+
+
 def detect(mount=MOUNT, proc_cgroup="/proc/self/cgroup", root=None):
     """What this process can use (see the module's docstring); mount and proc_cgroup are
     parameters for the tests, which try the v2 logic on a fake tree."""
@@ -72,26 +90,28 @@ def detect(mount=MOUNT, proc_cgroup="/proc/self/cgroup", root=None):
         pids = mount / "pids" / own.get("pids", "/").lstrip("/")
         if "pids" in own and _writable(pids):
             parents.append(pids)
-        return Support("v1", tuple(parents), "cgroup v1 (memory" + (
-            ", pids" if len(parents) > 1 else "") + f" under {group.parent})")
+        return Support("v1", tuple(parents), "cgroup v1, memory" + (
+            " and pids" if len(parents) > 1 else "") + f", in {group}")
     controllers = mount / "cgroup.controllers"
     if controllers.exists() and "memory" in controllers.read_text().split():
-        if root and _writable(mount):
-            return Support("v2", (mount / PREFIX,), f"cgroup v2 ({mount / PREFIX})")
         group = mount / own.get("", "/").lstrip("/")
-        subtree = group / "cgroup.subtree_control"
-        if _writable(group) and subtree.exists() and "memory" in subtree.read_text().split():
-            return Support("v2", (group,), f"cgroup v2 (delegated: {group})")
+        # The runs' groups go at the top (as root), or beside this process's group (in its
+        # parent, delegated to the user), or below it: a folder that is writable and gives its
+        # children the memory controller.
+        candidates = ([mount] if root else []) + [group.parent, group]
+        for parent in dict.fromkeys(c for c in candidates if c == mount or mount in c.parents):
+            if _writable(parent) and _gives_memory(parent, enable=root):
+                return Support("v2", (parent,), f"cgroup v2 (in {parent})")
         if shutil.which("systemd-run") and not root:
             probe = subprocess.run(["systemd-run", "--user", "--scope", "--quiet", "-p",
                                     "MemoryMax=1G", "true"], capture_output=True, text=True)
             if probe.returncode == 0:
                 return Support("systemd", why="cgroup v2 through systemd-run --user --scope")
-            return Support(None, why="cgroup v2, but no delegated group of this user's and "
-                                     "systemd-run --user --scope failed: "
+            return Support(None, why="cgroup v2, but no group of this user's gives the memory "
+                                     "controller and systemd-run --user --scope failed: "
                                      + (probe.stderr.strip().splitlines() or ["?"])[-1])
-        return Support(None, why=f"cgroup v2, but {group} is not delegated to uid "
-                                 f"{os.geteuid()}")
+        return Support(None, why=f"cgroup v2, but no group around {group} that uid "
+                                 f"{os.geteuid()} may write gives the memory controller")
     return Support(None, why="no cgroup memory controller is mounted at " + str(mount))
 
 
@@ -148,11 +168,7 @@ class Group:
             return
         self.prefix = []
         if found.kind == "v2":
-            parent = found.parent[0]
-            if parent.name == PREFIX:
-                parent.mkdir(exist_ok=True)
-                _write(parent / "cgroup.subtree_control", "+memory +pids")
-            folder = parent / name
+            folder = found.parent[0] / name
             folder.mkdir()
             self.folders = [folder]
             _write(folder / "memory.max", str(self.memory))
