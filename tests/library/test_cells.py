@@ -119,6 +119,15 @@ def test_fast_path_in_blocks_of_steps_agrees(kind, dtype, cache_numbers, monkeyp
     assert_paths_agree(kind, dtype, T=7, B=3, D=4, H=5)
 
 
+@pytest.mark.parametrize("D, H", [(1, 8), (2, 16)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", KINDS)
+def test_fast_path_with_few_inputs_agrees(kind, dtype, D, H):
+    """With few inputs (8D <= H) the LSTM's fast path makes the input term inside the recurrent
+    matmul (fastpath.lstm.numpy_forward); the other cells, and shapes elsewhere, do not."""
+    assert_paths_agree(kind, dtype, T=7, B=3, D=D, H=H)
+
+
 def numpy_passes(kind, args, weights):
     """Everything the fast path's numpy_forward and numpy_backward return (called directly: autograd
     would copy the gradients)."""
