@@ -53,17 +53,18 @@ def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
 
 
 def _local_derivatives(gates, h_prev, out):
-    """For a block of steps, the factors that turn dh_t into [da_r, da_z, dhn, da_n]:
+    """For a block of steps, the factors that turn dh_t into [dhn, da_r, da_z, da_n] (this order:
+    h_{t-1} meets the first three blocks, x_t the last three):
 
-    out (..., 4H) <- [p ⊙ hn ⊙ r(1 - r), (h_prev - n) ⊙ z(1 - z), p ⊙ r, p],  p = (1 - z) ⊙ (1 - n²).
+    out (..., 4H) <- [p ⊙ r, p ⊙ hn ⊙ r(1 - r), (h_prev - n) ⊙ z(1 - z), p],  p = (1 - z) ⊙ (1 - n²).
     """
     H = h_prev.shape[-1]
     r, z, hn, n = (gates[..., k * H:(k + 1) * H] for k in range(4))
     p = out[..., 3 * H:]
     onp.multiply(1 - z, 1 - n * n, out=p)                              # da_n = dh ⊙ p
-    onp.multiply(p, hn * r * (1 - r), out=out[..., :H])                 # da_r = da_n ⊙ hn ⊙ σ'
-    onp.multiply(h_prev - n, z * (1 - z), out=out[..., H:2 * H])        # da_z
-    onp.multiply(p, r, out=out[..., 2 * H:3 * H])                       # dhn = da_n ⊙ r
+    onp.multiply(p, r, out=out[..., :H])                                # dhn = da_n ⊙ r
+    onp.multiply(p, hn * r * (1 - r), out=out[..., H:2 * H])            # da_r = da_n ⊙ hn ⊙ σ'
+    onp.multiply(h_prev - n, z * (1 - z), out=out[..., 2 * H:3 * H])    # da_z
 
 
 def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=False):
@@ -83,8 +84,8 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
     only (:func:`_local_derivatives`). The loop goes back one block of steps at a time, and each
     block stays in cache: the factors are computed for the block, the loop multiplies dh_t into
     them in place (``d: (n, B, 4H)``), and the block's terms of the sums over time are added
-    (:class:`.shared.WeightGradients`, which multiplies all four blocks by x_t and h_{t-1}: the
-    sums keep the columns that belong to each). With keep_dzs every step's d is kept (to name
+    (:class:`.shared.WeightGradients`: h_{t-1} times [dhn, da_r, da_z], x_t times [da_r, da_z,
+    da_n], the blocks of ``d`` in that order). With keep_dzs every step's d is kept (to name
     the step where a gradient overflowed).
     Returns (dW_x, dW_h, db_x, db_h, dxs, dh_0) (dxs None unless need_dxs). Raises ValueError,
     naming the time step, if the gradient becomes NaN or inf.
@@ -96,11 +97,12 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
     dt = hs.dtype
     dgates = (onp.empty((T, B, 4 * H), dt) if keep_dzs
               else work("gru.dgates", (n_max, B, 4 * H), dt))
-    sums = WeightGradients("gru", xs, h0, hs, n_max, 4 * H)
+    sums = WeightGradients("gru", xs, h0, hs, n_max, 4 * H,
+                           x_cols=slice(H, 4 * H), h_cols=slice(0, 3 * H))
     dxs = result("gru.dxs", xs.shape, dt) if need_dxs else None
     dh_next, dh = onp.zeros_like(h0), work("gru.dh", (B, H), dt)
-    W_hT = work("gru.W_hT", W_h.T.shape, dt)
-    W_hT[:] = W_h.T                                  # a contiguous copy: faster matmuls than .T
+    W_hT = work("gru.W_hT", W_h.T.shape, dt)         # rows [hn, r, z], as the blocks of d
+    W_hT[:H], W_hT[H:] = W_h[:, 2 * H:].T, W_h[:, :2 * H].T
     for steps in steps_list:
         start, n = steps.start, steps.stop - steps.start
         d = dgates[steps] if keep_dzs else dgates[:n]    # (n, B, 4H)
@@ -110,20 +112,16 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
         for k in range(n - 1, -1, -1):
             t = start + k
             onp.add(dhs[t], dh_next, out=dh)          # dh_t, (B, H)
-            by_gate[k] *= dh[:, None]                # [da_r, da_z, dhn, da_n]
+            by_gate[k] *= dh[:, None]                # [dhn, da_r, da_z, da_n]
             onp.matmul(d[k, :, :3 * H], W_hT, out=dh_next)   # through the matmul h_{t-1} W_h
             dh *= gates[t, :, H:2 * H]
             dh_next += dh                            # and directly, through z ⊙ h_{t-1}
-        sums.add(steps, d)                           # x and h rows times all four blocks
-        if need_dxs:
-            W_x4 = onp.concatenate([W_x[:, :2 * H], onp.zeros((D, H), W_x.dtype), W_x[:, 2 * H:]],
-                                   axis=1)           # (D, 4H): no x term in the hn block
-            onp.matmul(d.reshape(n * B, 4 * H), W_x4.T, out=dxs[steps].reshape(n * B, D))
-    x_rows, ones_row, h_rows = sums.result()         # (D, 4H), (4H,), (H, 4H)
-    x_cols = onp.r_[0:2 * H, 3 * H:4 * H]            # [da_r, da_z, da_n]
-    grads = (x_rows[:, x_cols],                      # dW_x (D, 3H)
-             h_rows[:, :3 * H],                      # dW_h (H, 3H): [da_r, da_z, dhn]
-             ones_row[x_cols], ones_row[:3 * H],     # db_x, db_h (3H,): sums over t and batch
+        sums.add(steps, d)
+        if need_dxs:                                 # [da_r, da_z, da_n] W_x^T
+            onp.matmul(d.reshape(n * B, 4 * H)[:, H:], W_x.T, out=dxs[steps].reshape(n * B, D))
+    dW_x, db_x, dW_h_, db_h_ = sums.result()         # columns [r, z, n] and [hn, r, z]
+    grads = (dW_x, onp.concatenate([dW_h_[:, H:], dW_h_[:, :H]], axis=1),   # dW_h: [r, z, hn]
+             db_x, onp.concatenate([db_h_[H:], db_h_[:H]]),                # db_x, db_h (3H,)
              dxs, dh_next)                           # dh_0 (B, H)
     if not keep_dzs and not all(onp.isfinite(g).all() for g in (grads[1], grads[2], dh_next)):
         return numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs,

@@ -75,7 +75,7 @@ def numpy_backward(W_x, W_h, xs, h0, hs, dhs, nonlinearity="tanh", need_dxs=True
         sums.add(steps, dz)
         if need_dxs:
             onp.matmul(dz.reshape(n * B, H), W_x.T, out=dxs[steps].reshape(n * B, D))
-    dW_x, db_h, dW_h = sums.result()
+    dW_x, db_h, dW_h, _ = sums.result()
     grads = (dW_x, dW_h, db_h, dxs, dh_next)         # dh_0 (B, H)
     if not keep_dzs and not all(onp.isfinite(g).all() for g in (dW_h, db_h, dh_next)):
         return numpy_backward(W_x, W_h, xs, h0, hs, dhs, nonlinearity, need_dxs,

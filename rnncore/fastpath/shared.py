@@ -75,17 +75,26 @@ class WeightGradients:
 
     For pre-activations z_t = x_t W_x + h_{t-1} W_h + b (the G columns), with gradients dz_t:
     dW_x = sum_t x_t^T dz_t, db = sum_t 1^T dz_t, dW_h = sum_t h_{t-1}^T dz_t. One matmul per
-    block gives all three: the rows [x_t, 1, h_{t-1}] (D + 1 + H columns) times dz_t.
+    block gives all three: the rows [x_t, 1, h_{t-1}] (D + 1 + H of them) times dz_t. Where x_t
+    and h_{t-1} meet different columns of dz (the GRU's), ``x_cols`` and ``h_cols`` (slices)
+    name them: then [x_t, 1] times dz[x_cols] and [1, h_{t-1}] times dz[h_cols], two matmuls
+    with no product that is not needed.
     """
 
-    def __init__(self, name, xs, h0, hs, steps_per_block, G):
+    def __init__(self, name, xs, h0, hs, steps_per_block, G, x_cols=None, h_cols=None):
         T, B, D = xs.shape
-        H = hs.shape[-1]
+        H, dt = hs.shape[-1], hs.dtype
         self.xs, self.h0, self.hs, self.D = xs, h0, hs, D
-        self.rows = work(name + ".rows", (steps_per_block * B, D + 1 + H), hs.dtype)
+        self.rows = work(name + ".rows", (steps_per_block * B, D + 1 + H), dt)
         self.rows[:, D] = 1
-        self.sum = result(name + ".grads", (D + 1 + H, G), hs.dtype)    # returned
-        self.scratch = work(name + ".sum", (D + 1 + H, G), hs.dtype)
+        if x_cols is None:                           # (rows, columns of dz) of each matmul
+            self.parts = [(slice(None), slice(None))]
+            shapes = [(D + 1 + H, G)]
+        else:
+            self.parts = [(slice(0, D + 1), x_cols), (slice(D, None), h_cols)]
+            shapes = [(D + 1, len(range(G)[x_cols])), (1 + H, len(range(G)[h_cols]))]
+        self.sums = [result(f"{name}.grads{k}", shape, dt) for k, shape in enumerate(shapes)]
+        self.scratch = [work(f"{name}.sum{k}", shape, dt) for k, shape in enumerate(shapes)]
         self.first = True
 
     def add(self, steps, dz):
@@ -99,15 +108,21 @@ class WeightGradients:
             h_rows[B:] = self.hs[:steps.stop - 1].reshape(-1, H)
         else:
             h_rows[:] = self.hs[steps.start - 1:steps.stop - 1].reshape(n * B, H)
-        if self.first:
-            onp.matmul(rows.T, dz.reshape(n * B, G), out=self.sum)
-            self.first = False
-        else:
-            self.sum += onp.matmul(rows.T, dz.reshape(n * B, G), out=self.scratch)
+        dz = dz.reshape(n * B, G)
+        for (r, c), total, scratch in zip(self.parts, self.sums, self.scratch):
+            if self.first:
+                onp.matmul(rows[:, r].T, dz[:, c], out=total)
+            else:
+                total += onp.matmul(rows[:, r].T, dz[:, c], out=scratch)
+        self.first = False
 
     def result(self):
-        """(dW_x, db, dW_h) over all G columns: views of one (D + 1 + H, G) array."""
+        """(dW_x, db_x, dW_h, db_h), views of the sums (db_x and db_h are one row without
+        ``x_cols``): dW_x (D, .), db_x over x_cols, dW_h (H, .), db_h over h_cols."""
         if self.first:                               # no steps (T = 0): the sums are zero
-            self.sum[:] = 0
-        D = self.D
-        return self.sum[:D], self.sum[D], self.sum[D + 1:]
+            for total in self.sums:
+                total[:] = 0
+        D, (x_sum, h_sum) = self.D, (self.sums * 2)[:2]
+        if len(self.sums) == 1:
+            return x_sum[:D], x_sum[D], x_sum[D + 1:], x_sum[D]
+        return x_sum[:D], x_sum[D], h_sum[1:], h_sum[0]
