@@ -1,24 +1,35 @@
-"""Throughput of autograding: the sandboxed grader against plain nbgrader, same submissions.
+"""Throughput of autograding: the sandboxed grader against plain nbgrader, same submissions, one run.
 
-    python benchmarks/bench_grading.py [--assignment ch01_basic_structure] [--copies 4]
+    python benchmarks/bench_grading.py [--assignment ch01_basic_structure] [--copies 1]
+                                       [--sample 4] [--students 300] [--cores 2] [--jobs 2]
 
-Builds a temporary course with the assignment and N submissions (the solution, the untouched
-release, every wrong answer and every alternative of tests/course/answers/<assignment>.py, repeated
---copies times under different student ids), then grades them twice, each into its own copy of
-the course:
+1. Head to head on --assignment: a temporary course receives N submissions (the solution, the
+   untouched release, every wrong answer and every alternative of tests/course/answers/, --copies
+   times under other student ids) and grades them twice, each into its own copy of the course:
+   plain ``nbgrader autograde`` (nbgrader's Execute: one kernel per notebook, one at a time) and
+   ``python -m rnncore_grader autograde`` (sandboxed, --jobs at a time). Per notebook: the batch's
+   wall time / N, and CPU-seconds / N (the command and every process it waited for: kernels,
+   sandboxes; os.wait4).
+2. Where the grader's time goes: per notebook, from the times each graded notebook records
+   (metadata grader.phases: the sandboxed process's start, the notebook's own cells, the answer
+   cells, the visible tests, the questions' calls into the sandbox, the questions' own work), and
+   what a start costs, measured apart (CPU, median of 5): Python's start, the runner's imports
+   (numpy, rnncore), IPython's cell transformer, and the sandbox's own set-up (the rest of a
+   whole sandboxed start). CPU-seconds come from a cpuacct cgroup per command where cgroup v1's
+   cpuacct is mounted (as root): every process counts, sandboxes included.
+3. The whole term: the same two commands on a sample of each of the 8 assignments (--sample
+   submissions: the solution, then wrong answers and alternatives spread over the corpus), their
+   CPU-seconds per notebook, and a term of --students students EXTRAPOLATED from them: CPU-minutes
+   = students x the sum over assignments of CPU-s per notebook (+ each command's fixed start-up
+   once per assignment), and its wall time on --cores free cores = CPU / cores (a floor: it assumes
+   the cores are free and evenly busy).
 
-- plain:   ``nbgrader autograde <assignment>`` with nbgrader's own preprocessors (Execute: one
-           kernel per notebook, run in the grader's own process tree, one notebook at a time);
-- grader:  ``python -m rnncore_grader autograde <assignment>`` (sandboxed, trusted questions, both cores).
-
-Prints seconds per submission-notebook: the median over the submissions of each one's own
-grading time (plain: from nbgrader's log timestamps; grader: the sandboxed run of each notebook,
-from its report), the batch's wall time divided by N (what an instructor waits for), and the
-ratio of throughputs. Needs root
-(the sandbox). Run it on an idle machine.
+Needs root (the sandbox). Quote the figures with the machine's load (printed).
 """
 import argparse
 import csv
+import json
+import os
 import re
 import shutil
 import statistics
@@ -33,91 +44,290 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "course")]   # course_files, answers
 
+from course_files import ASSIGNMENTS  # noqa: E402
 from test_exercises import filled, read, release_path, submissions  # noqa: E402
 
-def course(path, assignment, copies, plain):
+
+def plain_config(config):
+    """nbgrader_config.py with nbgrader's own Execute in place of the sandboxed grader."""
+    config = config.replace("from rnncore_grader.nbgrader_plugin import SandboxedGrading, "
+                            "SubmissionExporter\n", "")
+    config = re.sub(r"c\.Autograde\.autograde_preprocessors = \[.*?\]\n", "", config, flags=re.S)
+    config = re.sub(r"c\.(SandboxedGrading|Autograde\.exporter_class).*\n", "", config)
+    return config + ("from nbgrader.preprocessors import Execute\n"
+                     "c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, "
+                     "ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties, "
+                     "CheckCellMetadata]\n")
+
+
+def course(path, assignment, students, plain):
+    """A course folder with the assignment generated and these students' submissions."""
     path.mkdir(parents=True)
     config = (ROOT / "nbgrader_config.py").read_text()
-    if plain:
-        config = config.replace("from rnncore_grader.nbgrader_plugin import SandboxedGrading\n", "")
-        config = re.sub(r"c\.Autograde\.autograde_preprocessors = \[.*?\]\n", "", config,
-                        flags=re.S)
-        config = re.sub(r"c\.SandboxedGrading\..*\n", "", config)
-        config += ("from nbgrader.preprocessors import Execute\n"
-                   "c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, "
-                   "ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties, "
-                   "CheckCellMetadata]\n")
-    (path / "nbgrader_config.py").write_text(config)
+    (path / "nbgrader_config.py").write_text(plain_config(config) if plain else config)
+    assert plain or "SandboxedGrading" in config
     shutil.copytree(ROOT / "solutions" / assignment, path / "solutions" / assignment)
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
                     "--force"], cwd=path, check=True, capture_output=True)
     release = read(release_path(assignment))
-    n = 0
-    for copy in range(copies):
-        for student, (_, codes) in submissions(assignment).items():
-            folder = path / "submitted" / f"{student}-{copy}" / assignment
-            folder.mkdir(parents=True)
-            nb = release if codes is None else filled(release, codes)
-            nbformat.write(nb, folder / f"{assignment}.ipynb")
-            (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
-            n += 1
-    return n
+    for student, codes in students.items():
+        folder = path / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(release if codes is None else filled(release, codes),
+                       folder / f"{assignment}.ipynb")
+        (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+    return len(students)
+
+
+def corpus(assignment, copies=1, sample=None):
+    """student id -> answer codes (None: the release): the corpus of tests/course/answers, or
+    `sample` of it: the solution, then submissions spread evenly over the rest."""
+    found = {s: codes for s, (_, codes) in submissions(assignment).items()}
+    if sample:
+        rest = [s for s in found if s not in ("solution", "release")]
+        step = max(1, len(rest) // max(1, sample - 1))
+        found = {s: found[s] for s in ["solution", *rest[::step][:sample - 1]]}
+    return {f"{s}-{k}": codes for k in range(copies) for s, codes in found.items()}
+
+
+CPUACCT = Path("/sys/fs/cgroup/cpuacct")       # cgroup v1's CPU accounting, where it is mounted
+_GROUPS = []
+
+
+def _accounting():
+    """A fresh cpuacct cgroup (every process started in it, sandboxes included, is counted, even
+    those whose parent never waits for them), or None where there is none (then os.wait4 counts
+    the command and the processes it waited for; a sandboxed run killed with its namespace may
+    escape it)."""
+    if not (CPUACCT / "cpuacct.usage").exists() or os.geteuid() != 0:
+        return None
+    _GROUPS.append(None)
+    group = CPUACCT / f"bench-grading-{os.getpid()}-{len(_GROUPS)}"
+    group.mkdir()
+    return group
+
+
+def _accounting_kind():
+    group = _accounting()
+    if group is not None:
+        group.rmdir()
+    return group is not None
+
+
+def timed(command, cwd):
+    """(returncode, stdout, stderr, wall seconds, CPU-seconds of the command and every process
+    it started)."""
+    group = _accounting()
+
+    def enter():
+        if group is not None:
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+
+    start = time.monotonic()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, text=True,
+                                   preexec_fn=enter)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - start
+        cpu = usage.ru_utime + usage.ru_stime
+        if group is not None:
+            for _ in range(100):        # until the last process of the run has left the group
+                if not (group / "cgroup.procs").read_text().strip():
+                    break
+                time.sleep(0.05)
+            cpu = int((group / "cpuacct.usage").read_text()) / 1e9
+            group.rmdir()
+        out.seek(0), err.seek(0)
+        return process.returncode, out.read(), err.read(), wall, cpu
 
 
 def run_plain(path, assignment):
-    start = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "autograde", assignment,
-         "--Application.log_format=%(created)f %(message)s", "--log-level=INFO"],
-        cwd=path, capture_output=True, text=True)
-    wall = time.monotonic() - start
-    if result.returncode != 0:
-        raise SystemExit(result.stderr[-3000:])
-    starts = [float(line.split()[0]) for line in result.stderr.splitlines()
+    command = [sys.executable, "-m", "nbgrader", "autograde", assignment,
+               "--Application.log_format=%(created)f %(message)s", "--log-level=INFO"]
+    code, _, err, wall, cpu = timed(command, path)
+    if code != 0:
+        raise SystemExit(err[-3000:])
+    again = timed(command, path)          # it skips what it graded: the command's fixed cost
+    starts = [float(line.split()[0]) for line in err.splitlines()
               if re.match(r"[0-9.]+ Creating/updating student with ID", line)]
-    ends = [float(line.split()[0]) for line in result.stderr.splitlines()
+    ends = [float(line.split()[0]) for line in err.splitlines()
             if re.match(r"[0-9.]+ Writing .* bytes to .*autograded", line)]
     # each submission: from its student record to the last write of its autograded notebook
-    per = [b - a for a, b in zip(starts, starts[1:] + [ends[-1]])]
-    return wall, per
+    own = [b - a for a, b in zip(starts, starts[1:] + [ends[-1]])]
+    return {"wall": wall, "cpu": cpu, "fixed_cpu": again[4], "fixed_wall": again[3], "own": own}
 
 
 def run_grader(path, assignment, jobs):
-    start = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "rnncore_grader", "autograde", assignment,
-                             "--jobs", str(jobs)], cwd=path, capture_output=True, text=True)
-    wall = time.monotonic() - start
-    if result.returncode != 0:
-        raise SystemExit(result.stdout + result.stderr[-3000:])
-    batch = float(re.search(r"in ([0-9.]+) s:", result.stdout).group(1))
+    command = [sys.executable, "-m", "rnncore_grader", "autograde", assignment, "--jobs", str(jobs)]
+    code, out, err, wall, cpu = timed(command, path)
+    if code != 0:
+        raise SystemExit(out + err[-3000:])
+    again = timed(command, path)          # nothing left to grade: the command's fixed cost
+    phases, own = [], []
+    for notebook in sorted((path / "autograded").glob(f"*/{assignment}/*.ipynb")):
+        meta = json.loads(notebook.read_text())["metadata"].get("grader", {})
+        if meta.get("phases"):
+            phases.append(meta["phases"])
+            own.append(meta["seconds"])
     with open(path / ".grader" / f"{assignment}-report.csv") as f:
-        seconds = {(row["student"], row["notebook"]): float(row["seconds"])
-                   for row in csv.DictReader(f) if row["seconds"]}
-    return wall, batch, list(seconds.values())
+        assert len({row["student"] for row in csv.DictReader(f)}) > 0
+    return {"wall": wall, "cpu": cpu, "fixed_cpu": again[4], "fixed_wall": again[3],
+            "phases": phases, "own": own}
+
+
+def per_notebook(run, n):
+    """(wall, CPU) seconds per notebook, without the command's fixed start-up (paid once per
+    run, whatever the number of notebooks)."""
+    return (run["wall"] - run["fixed_wall"]) / n, (run["cpu"] - run["fixed_cpu"]) / n
+
+
+def median_cpu(command, repeat=5):
+    """CPU-seconds of a command (the median of `repeat` runs)."""
+    return statistics.median(timed(command, ROOT)[4] for _ in range(repeat))
+
+
+def start_costs():
+    """CPU-seconds of what every sandboxed run pays before the notebook's first cell."""
+    python = [sys.executable, "-I", "-c"]
+    bare = median_cpu(python + ["pass"])
+    runner = median_cpu(python + ["from rnncore_grader import runner"])
+    transformer = median_cpu(python + ["from rnncore_grader import runner; runner.transform('x')"])
+    # A process that starts `runs` sandboxed runs up to the runner's first reply, minus the same
+    # process starting none, per run.
+    probe = ("import sys; sys.path.insert(0, {root!r})\n"
+             "from rnncore_grader import engine\n"
+             "from rnncore_grader.nbgrader_plugin import SandboxedGrading\n"
+             "box = SandboxedGrading().box(0)\n"
+             "for _ in range({runs}):\n"
+             "    session = engine.Session(box, [], engine.Timeouts())\n"
+             "    session.ensure(); session.close()\n"
+             "box.close()\n")
+    cpu = {}
+    for runs in (0, 5):
+        code, _, err, _, cpu[runs] = timed(
+            [sys.executable, "-c", probe.format(root=str(ROOT), runs=runs)], ROOT)
+        if code != 0:
+            raise SystemExit(err[-3000:])
+    whole = (cpu[5] - cpu[0]) / 5
+    # (the sandbox's own part is the difference of two noisy figures: shown, not trusted alone)
+    return {"a whole sandboxed start, to the runner's first reply": whole,
+            "- of which, measured apart without the sandbox: Python's start (python -I -c pass)":
+                bare,
+            "- the runner's imports (numpy, rnncore)": runner - bare,
+            "- IPython's cell transformer (imported for the first cell)": transformer - runner,
+            "- the rest: the sandbox's own set-up (sh, cgroup, bwrap), within the noise if < 0":
+                whole - transformer}
+
+
+PHASES = ["start", "other cells", "answer cells", "visible tests", "calls", "questions"]
+
+
+def phase_table(phases, own):
+    """Mean seconds per notebook of each phase the engine recorded."""
+    means = {name: statistics.fmean(p.get(name, 0.0) for p in phases) for name in PHASES}
+    means["(grading one notebook, in all)"] = statistics.fmean(own)
+    return means
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--assignment", default="ch01_basic_structure")
-    parser.add_argument("--copies", type=int, default=4)
+    parser.add_argument("--copies", type=int, default=1)
+    parser.add_argument("--sample", type=int, default=4, help="submissions per assignment for "
+                                                              "the term (0: skip the term)")
+    parser.add_argument("--students", type=int, default=300)
+    parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
+    load = os.getloadavg()
+    print(f"CPU-seconds from {'a cpuacct cgroup per command' if _accounting_kind() else 'os.wait4'}")
+    print(f"Machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+          f"at the start; {time.strftime('%Y-%m-%d %H:%M %Z')}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        n = course(tmp / "plain", args.assignment, args.copies, plain=True)
-        course(tmp / "grader", args.assignment, args.copies, plain=False)
-        print(f"{n} submissions of {args.assignment} (solution, release, wrong answers and "
-              f"alternatives, x{args.copies})")
-        plain_wall, plain_per = run_plain(tmp / "plain", args.assignment)
-        grader_wall, grader_batch, grader_per = run_grader(tmp / "grader", args.assignment,
-                                                           args.jobs)
-    print("| | median s per notebook (each on its own) | batch wall time | wall time / N |")
-    print("|---|---|---|---|")
-    print(f"| plain `nbgrader autograde` (1 at a time) | {statistics.median(plain_per):.2f} | "
-          f"{plain_wall:.1f} s | {plain_wall / n:.2f} s |")
-    print(f"| `python -m rnncore_grader autograde` ({args.jobs} at a time, sandboxed) | "
-          f"{statistics.median(grader_per):.2f} | {grader_wall:.1f} s | {grader_wall / n:.2f} s |")
-    print(f"throughput (notebooks per second), grader / plain: {plain_wall / grader_wall:.1f}x")
+        # 1. head to head
+        students = corpus(args.assignment, args.copies)
+        n = course(tmp / "plain", args.assignment, students, plain=True)
+        course(tmp / "grader", args.assignment, students, plain=False)
+        plain = run_plain(tmp / "plain", args.assignment)
+        graded = run_grader(tmp / "grader", args.assignment, args.jobs)
+        print(f"\n1. {n} submissions of {args.assignment} (solution, release, wrong answers and "
+              f"alternatives, x{args.copies})\n")
+        print("| command | batch wall s | batch CPU-s | fixed start-up per run (wall s / "
+              "CPU-s) | s per notebook | CPU-s per notebook | median s of one notebook on its "
+              "own |")
+        print("|---|---|---|---|---|---|---|")
+        for name, run in [("plain `nbgrader autograde` (1 at a time)", plain),
+                          (f"`python -m rnncore_grader autograde` ({args.jobs} at a time, "
+                           f"sandboxed)", graded)]:
+            wall, cpu = per_notebook(run, n)
+            print(f"| {name} | {run['wall']:.1f} | {run['cpu']:.1f} | {run['fixed_wall']:.1f} / "
+                  f"{run['fixed_cpu']:.1f} | {wall:.2f} | {cpu:.2f} | "
+                  f"{statistics.median(run['own']):.2f} |")
+        (plain_wall, plain_cpu), (grader_wall, grader_cpu) = (per_notebook(plain, n),
+                                                              per_notebook(graded, n))
+        print(f"\n(per notebook: the batch minus the command's fixed start-up, measured as a "
+              f"second run that finds nothing to grade, divided by N)\n"
+              f"Throughput per notebook, grader / plain: {plain_wall / grader_wall:.1f}x in wall "
+              f"time, {plain_cpu / grader_cpu:.1f}x in CPU-seconds; whole batches, start-up "
+              f"included: {plain['wall'] / graded['wall']:.1f}x wall (target: 10x).")
+
+        # 2. where the time goes
+        print(f"\n2. Where the grader's time goes, per notebook ({args.assignment}; wall "
+              f"seconds, {args.jobs} at a time)\n")
+        print("| phase | s per notebook |")
+        print("|---|---|")
+        for name, seconds in phase_table(graded["phases"], graded["own"]).items():
+            print(f"| {name} | {seconds:.3f} |")
+        print("\nWhat each sandboxed start costs (CPU-seconds, median of 5)\n")
+        print("| part of a start | CPU-s |")
+        print("|---|---|")
+        for name, seconds in start_costs().items():
+            print(f"| {name} | {seconds:.3f} |")
+
+        # 3. the term
+        if args.sample:
+            print(f"\n3. The term: {args.sample} submissions of each assignment, graded by both "
+                  f"commands\n")
+            print("| assignment | grader CPU-s / notebook | grader fixed CPU-s per run | plain "
+                  "CPU-s / notebook | grader s / notebook (wall) | plain s / notebook (wall) | "
+                  "grader phases, s: " + " / ".join(PHASES) + " |")
+            print("|---|---|---|---|---|---|---|")
+            totals = {"grader": 0.0, "plain": 0.0, "fixed": 0.0, "grader_wall": 0.0,
+                      "plain_wall": 0.0}
+            for assignment in ASSIGNMENTS:
+                sample = corpus(assignment, 1, args.sample)
+                k = course(tmp / f"term-grader-{assignment}", assignment, sample, plain=False)
+                course(tmp / f"term-plain-{assignment}", assignment, sample, plain=True)
+                g = run_grader(tmp / f"term-grader-{assignment}", assignment, args.jobs)
+                p = run_plain(tmp / f"term-plain-{assignment}", assignment)
+                (g_wall, g_cpu), (p_wall, p_cpu) = per_notebook(g, k), per_notebook(p, k)
+                totals["grader"] += g_cpu
+                totals["fixed"] += g["fixed_cpu"]
+                totals["plain"] += p_cpu
+                totals["grader_wall"] += g_wall
+                totals["plain_wall"] += p_wall
+                phases = phase_table(g["phases"], g["own"])
+                print(f"| {assignment} | {g_cpu:.2f} | {g['fixed_cpu']:.1f} | {p_cpu:.2f} | "
+                      f"{g_wall:.2f} | {p_wall:.2f} | " + " / ".join(
+                          f"{phases[name]:.2f}" for name in PHASES) + " |")
+            s = args.students
+            grader_cpu = (s * totals["grader"] + totals["fixed"]) / 60
+            plain_cpu = s * totals["plain"] / 60
+            print(f"\nA term of {s} students x {len(ASSIGNMENTS)} assignments = "
+                  f"{s * len(ASSIGNMENTS)} notebooks, EXTRAPOLATED from the samples above "
+                  f"(not measured on {s} students):")
+            print(f"- grader: {grader_cpu:.1f} CPU-minutes -> at least {grader_cpu / args.cores:.1f} "
+                  f"min on {args.cores} free cores (target: under 20 min); at this run's "
+                  f"measured wall time per notebook ({args.jobs} jobs, this machine's load): "
+                  f"{s * totals['grader_wall'] / 60:.1f} min")
+            print(f"- plain nbgrader: {plain_cpu:.1f} CPU-minutes; one notebook at a time, as "
+                  f"measured: {s * totals['plain_wall'] / 60:.1f} min")
+            print(f"- throughput per notebook over the term, grader / plain: "
+                  f"{plain_cpu / grader_cpu:.1f}x in CPU-seconds")
+    load = os.getloadavg()
+    print(f"\nLoad average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
 if __name__ == "__main__":
