@@ -7,8 +7,8 @@ So the forward loop makes the input term of ~64K numbers' worth of steps at a ti
 needs them, and the backward loop takes the weight gradients of each block as soon as it has them.
 
 Why work arrays: fresh memory costs a page fault per 4 KB the first time it is written (glibc hands
-large freed blocks back to the system and maps them again): measured here, ~2.5 us per page, up to
-1700 faults (4 ms) in one LSTM forward and backward of 27 ms. Arrays that only live inside one call
+large freed blocks back to the system and maps them again): measured here, up to 1700 faults in
+one LSTM forward and backward, 2.6 ms of its 31 ms (~1.5 us a fault). Arrays that only live inside one call
 (the blocks' scratch, W_h^T) are kept, per thread, between calls (:func:`work`); what a call
 returns or saves for the backward pass is never one that anything still uses, but it may reuse the
 memory of an earlier call's result that nothing references any more (:func:`result`).
