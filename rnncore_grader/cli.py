@@ -382,7 +382,7 @@ def _local(plugin, spec, unsafe, jobs, submitted):
             box = free.pop()
         try:
             graded = grade_notebook(spec.notebooks[name], spec.seed(name, student), data, student,
-                                    box, plugin.timeouts())
+                                    box, plugin.timeouts(), visible_tests=plugin.visible_tests)
             graded.metadata.setdefault("grader", {})["submitted_sha256"] = (
                 hashlib.sha256(data).hexdigest())
             return task, graded
@@ -431,7 +431,8 @@ def grade_on_worker(root, assignment, name, data, student, seed, unsafe):
     _, _, _, plugin, spec = _course(root, assignment)
     box = plugin.box(0, unsafe)
     try:
-        graded = grade_notebook(spec.notebooks[name], seed, data, student, box, plugin.timeouts())
+        graded = grade_notebook(spec.notebooks[name], seed, data, student, box, plugin.timeouts(),
+                                visible_tests=plugin.visible_tests)
     finally:
         box.close()
     return nbformat.writes(graded)
@@ -577,7 +578,8 @@ def selftest(root, assignment, out=print):
             for who, data in [("solution", nbformat.writes(notebook.source).encode()),
                               ("release", nbformat.writes(notebook.release).encode())]:
                 graded = grade_notebook(notebook, spec.seed(name, f"selftest-{who}"), data,
-                                        f"selftest-{who}", box, plugin.timeouts())
+                                        f"selftest-{who}", box, plugin.timeouts(),
+                                        visible_tests=plugin.visible_tests)
                 for test, reason in verdicts(graded, notebook.points).items():
                     ok = bool(reason) == (who == "release")
                     failures += not ok

@@ -305,7 +305,7 @@ def _ask(check, student, ref, rng):
 
 
 def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), regrade=(),
-          regrade_only=None):
+          regrade_only=None, visible_tests=True):
     """Grade one prepared notebook (see rnncore_grader.submission.prepare).
 
     notebook:  nbformat notebook: the release with the student's answers in place.
@@ -315,6 +315,10 @@ def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), 
                in regrade_only, if given) run again with each of them in the same sandboxed
                run, and result.regrades[seed] = {grade_id: points} -- is the grade the same
                whatever the draw? (for the course's tests; grading never needs it)
+    visible_tests: False leaves the release's test cells out of the run. They award nothing
+               (the questions decide every point) but show the student their messages, and
+               where they train models they cost more than all the rest (ch06, ch08). A name
+               that only a test cell defines is then undefined for the cells after it.
     """
     start = time.monotonic()
     code_cells = [(i, c) for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
@@ -324,7 +328,11 @@ def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), 
         grade_id = meta.get("grade_id", f"cell {i}")
         kind = ("answer cells" if meta.get("solution") else
                 "visible tests" if meta.get("grade") else "other cells")
-        cells.append((f"<cell {grade_id}>", cell.source, kind))
+        if kind == "visible tests" and not visible_tests:
+            continue
+        cells.append((i, f"<cell {grade_id}>", cell.source, kind))
+    ran = [c[0] for c in cells]
+    cells = [c[1:] for c in cells]
     session = Session(sandbox, cells, timeouts)
     students = {grade_id: Student(session, forbid=getattr(check, "forbid", ()))
                 for grade_id, check in questions.items()}
@@ -351,7 +359,7 @@ def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), 
         session.ensure()                              # every cell has run once, for feedback
     finally:
         session.close()
-    result.outcomes = {code_cells[k][0]: outcome for k, outcome in session.outcomes.items()}
+    result.outcomes = {ran[k]: outcome for k, outcome in session.outcomes.items()}
     result.runs, result.seconds = session.started, time.monotonic() - start
     result.phases = dict(session.seconds)
     result.phases["questions"] = asked

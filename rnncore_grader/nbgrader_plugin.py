@@ -38,6 +38,12 @@ class SandboxedGrading(NbGraderPreprocessor):
                                     "question.").tag(config=True)
     memory_mb = Int(4096, help="Address space of the submission's process, in MiB.").tag(config=True)
     cpu_seconds = Int(600, help="CPU time of the submission's process.").tag(config=True)
+    visible_tests = Bool(True, help="Run the release's visible test cells in the sandbox, for "
+                         "the messages they show the student. They award nothing (the questions "
+                         "of grading.py decide every point); False saves their time (in "
+                         "ch06 and ch08 they train models: most of a notebook's time), but a name "
+                         "that only a test cell defines is then undefined in the cells after "
+                         "it.").tag(config=True)
     workers = Int(2, help="Submissions graded at once by python -m rnncore_grader autograde.").tag(config=True)
     base_uid = Int(BASE_UID, help="Submissions run as the first free uid from this one "
                                   "(no user may have it); graded as another user than root, "
@@ -78,7 +84,8 @@ class SandboxedGrading(NbGraderPreprocessor):
             try:
                 graded = grade_notebook(spec, seed, nbformat.writes(nb).encode(),
                                         info["student"], box, self.timeouts(), self.log,
-                                        notes=read.get("notes", ()))
+                                        notes=read.get("notes", ()),
+                                        visible_tests=self.visible_tests)
             finally:
                 box.close()
         graded.metadata.setdefault("grader", {})["submitted_sha256"] = read.get("submitted_sha256")
@@ -131,9 +138,16 @@ def unreadable(spec, reason):
     return submission.graded(submission.prepare(spec.release, {}), None, unreadable=reason)
 
 
-def grade_notebook(spec, seed, data, student, box, timeouts, log=None, notes=()):
+NOT_RUN = ("The grader did not run this notebook's visible tests (c.SandboxedGrading."
+           "visible_tests = False): Validate shows their messages; every point comes from the "
+           "grader's own checks on hidden inputs.")
+
+
+def grade_notebook(spec, seed, data, student, box, timeouts, log=None, notes=(),
+                   visible_tests=True):
     """The graded notebook (see rnncore_grader.submission.graded) of one submitted file's bytes,
-    with the hidden inputs of this seed (Assignment.seed); notes: more grader's notes."""
+    with the hidden inputs of this seed (Assignment.seed); notes: more grader's notes;
+    visible_tests: see SandboxedGrading.visible_tests."""
     try:
         answers, found = submission.read_answers(data, spec.release)
     except submission.Unreadable as error:
@@ -143,14 +157,15 @@ def grade_notebook(spec, seed, data, student, box, timeouts, log=None, notes=())
     prepared = submission.prepare(spec.release, answers)
     try:
         result = engine.grade(box, prepared, spec.questions, spec.points, spec.ref, seed,
-                              timeouts)
+                              timeouts, visible_tests=visible_tests)
     except engine.SandboxError as error:     # the sandbox, not the submission: stop, say why
         raise box.failed(error) from None
     if log:
         log.info("%s/%s graded in %.1f s (%d run%s): %s", student, spec.name, result.seconds,
                  result.runs, "" if result.runs == 1 else "s",
                  ", ".join(f"{g} {s:g}/{m:g}" for g, (s, m) in result.scores.items()))
-    graded = submission.graded(prepared, result, [*notes, *found])
+    graded = submission.graded(prepared, result,
+                               [*notes, *found, *([] if visible_tests else [NOT_RUN])])
     graded.metadata["grader"] = {"seconds": round(result.seconds, 3), "runs": result.runs,
                                  "phases": {k: round(v, 4) for k, v in result.phases.items()}}
     return graded

@@ -54,3 +54,40 @@ def test_the_reference_runs_the_solution_as_the_sandbox_runs_cells():
     ref = assignments.Notebook("magic", source, source, {}, {}).ref
     assert (ref.x, ref.y, ref.z) == (3, 6, [3, 6])
     assert ref.printed.stdout == "hidden\n"
+
+
+def _cell(source, **nbgrader):
+    cell = nbformat.v4.new_code_cell(source)
+    if nbgrader:
+        cell.metadata["nbgrader"] = nbgrader
+    return cell
+
+
+def test_visible_tests_can_be_left_out_and_the_time_of_each_part_is_recorded():
+    """SandboxedGrading.visible_tests = False: the release's test cells do not run (here one
+    that would take 1 s and define a name), the question still decides the points; the engine
+    records where the time went."""
+    from rnncore_grader import engine, sandbox
+    from rnncore_grader.checks import expect
+    cells = [_cell("import time"),
+             _cell("def double(x):\n    return 2 * x", solution=True, grade_id="double"),
+             _cell("time.sleep(1)\nleft_by_the_test = 1\nassert double(2) == 4",
+                   grade=True, grade_id="test_double", points=1)]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+
+    def check(student, ref, rng):
+        expect(student.double(21) == 42, "double(21) is not 42")
+
+    box = sandbox.Sandbox(0, unsafe=True)            # (the runner as it is; no isolation needed)
+    try:
+        results = {flag: engine.grade(box, notebook, {"test_double": check},
+                                      {"test_double": 1.0}, None, 0, visible_tests=flag)
+                   for flag in (True, False)}
+    finally:
+        box.close()
+    for flag, result in results.items():
+        assert result.scores == {"test_double": (1.0, 1.0)}, (flag, result.messages)
+        assert set(result.phases) >= {"start", "other cells", "answer cells", "calls", "questions"}
+    assert results[True].phases["visible tests"] >= 1.0 and 2 in results[True].outcomes
+    assert "visible tests" not in results[False].phases and 2 not in results[False].outcomes
+    assert results[False].seconds < results[True].seconds - 0.7
