@@ -4,7 +4,7 @@ Gates as in :mod:`rnncore.lstm`: column blocks i, f, g, o of ``W_x: (D, 4H)``, `
 ``b: (4H,)``.
 """
 import numpy as onp                  # plain numpy inside the primitive: autograd does not trace it
-from autograd.extend import defvjp_argnums, primitive
+from autograd.extend import Box, defvjp_argnums, primitive
 
 from ..validation import check_gradient
 from .shared import WeightGradients, blocks, input_term, result, work
@@ -146,6 +146,15 @@ def numpy_backward(W_x, W_h, xs, h0, c0, hs, cs, tanh_cs, gates, dhs, dc_T, need
     return grads
 
 
+def forward(params, xs, h0, c0):
+    """hs and c_T of the layer: :func:`layer_of_params` when params holds W_x, W_h and b only
+    and autograd follows the dict itself (or nothing in it), else :func:`layer` of its arrays."""
+    if (len(params) == 3 and (isinstance(params, Box)
+                              or not any(isinstance(v, Box) for v in params.values()))):
+        return layer_of_params(params, xs, h0, c0, {})
+    return layer(params["W_x"], params["W_h"], params["b"], xs, h0, c0, {})
+
+
 @primitive
 def layer(W_x, W_h, b, xs, h0, c0, saved):
     """hs and c_T; ``saved`` (an empty dict) keeps the activations for the backward pass, as
@@ -155,17 +164,48 @@ def layer(W_x, W_h, b, xs, h0, c0, saved):
     return hs, cs[-1]
 
 
+@primitive
+def layer_of_params(params, xs, h0, c0, saved):
+    """:func:`layer` with the params dict as one argument. Taking params["W_x"] etc. under autograd
+    costs, in the backward pass, a zero array for every parameter and one addition per key (~0.2 ms
+    of a 1.5 ms LSTM char LM B=1 forward + backward); here the gradient is the dict itself."""
+    return layer(params["W_x"], params["W_h"], params["b"], xs, h0, c0, saved)
+
+
+def _gradients(outputs, W_x, W_h, xs, h0, c0, saved, need_dxs):
+    """A function (dhs, dc_T) -> numpy_backward's (dW_x, dW_h, db, dxs, dh_0, dc_0)."""
+    hs = outputs[0]
+
+    def grads(g):
+        dhs, dc_T = (onp.asarray(a, dtype=hs.dtype) for a in g)
+        return numpy_backward(W_x, W_h, xs, h0, c0, hs, saved["cs"], saved["tanh_cs"],
+                              saved["gates"], dhs, dc_T, need_dxs=need_dxs)
+    return grads
+
+
 def _vjp(argnums, outputs, args, kwargs):
     """autograd's hook: a function (dhs, dc_T) -> the gradients of the arguments asked for."""
     W_x, W_h, b, xs, h0, c0, saved = args
-    hs = outputs[0]
+    grads = _gradients(outputs, W_x, W_h, xs, h0, c0, saved, need_dxs=3 in argnums)
 
     def vjp(g):
-        dhs, dc_T = (onp.asarray(a, dtype=hs.dtype) for a in g)
-        grads = numpy_backward(W_x, W_h, xs, h0, c0, hs, saved["cs"], saved["tanh_cs"],
-                               saved["gates"], dhs, dc_T, need_dxs=3 in argnums)
-        return tuple(grads[i] for i in argnums)
+        all_grads = grads(g)
+        return tuple(all_grads[i] for i in argnums)
+    return vjp
+
+
+def _vjp_of_params(argnums, outputs, args, kwargs):
+    """:func:`_vjp` for :func:`layer_of_params`: the params' gradient is one dict."""
+    params, xs, h0, c0, saved = args
+    grads = _gradients(outputs, params["W_x"], params["W_h"], xs, h0, c0, saved,
+                       need_dxs=1 in argnums)
+
+    def vjp(g):
+        dW_x, dW_h, db, dxs, dh0, dc0 = grads(g)
+        dparams = {"W_x": dW_x, "W_h": dW_h, "b": db}
+        return tuple([dparams, dxs, dh0, dc0][i] for i in argnums)
     return vjp
 
 
 defvjp_argnums(layer, _vjp)
+defvjp_argnums(layer_of_params, _vjp_of_params)
