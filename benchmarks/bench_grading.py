@@ -2,6 +2,7 @@
 
     python benchmarks/bench_grading.py [--assignment ch01_basic_structure] [--copies 1]
                                        [--sample 4] [--students 300] [--cores 2] [--jobs 2]
+                                       [--grader-config 'c.SandboxedGrading.visible_tests = False']
 
 1. Head to head on --assignment: a temporary course receives N submissions (the solution, the
    untouched release, every wrong answer and every alternative of tests/course/answers/, --copies
@@ -60,11 +61,15 @@ def plain_config(config):
                      "CheckCellMetadata]\n")
 
 
+GRADER_CONFIG = []      # --grader-config: lines added to the grader's nbgrader_config.py
+
+
 def course(path, assignment, students, plain):
     """A course folder with the assignment generated and these students' submissions."""
     path.mkdir(parents=True)
     config = (ROOT / "nbgrader_config.py").read_text()
-    (path / "nbgrader_config.py").write_text(plain_config(config) if plain else config)
+    (path / "nbgrader_config.py").write_text(
+        plain_config(config) if plain else "\n".join([config, *GRADER_CONFIG, ""]))
     assert plain or "SandboxedGrading" in config
     shutil.copytree(ROOT / "solutions" / assignment, path / "solutions" / assignment)
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
@@ -239,11 +244,16 @@ def main():
     parser.add_argument("--students", type=int, default=300)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--grader-config", action="append", default=[], metavar="LINE",
+                        help="a line for the grader's nbgrader_config.py, e.g. "
+                             "'c.SandboxedGrading.visible_tests = False' (repeatable)")
     args = parser.parse_args()
+    GRADER_CONFIG.extend(args.grader_config)
     load = os.getloadavg()
     print(f"CPU-seconds from {'a cpuacct cgroup per command' if _accounting_kind() else 'os.wait4'}")
     print(f"Machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
-          f"at the start; {time.strftime('%Y-%m-%d %H:%M %Z')}")
+          f"at the start; {time.strftime('%Y-%m-%d %H:%M %Z')}"
+          + "".join(f"\nThe grader's configuration adds: {line}" for line in GRADER_CONFIG))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         # 1. head to head
