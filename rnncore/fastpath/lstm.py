@@ -41,6 +41,10 @@ def numpy_forward(W_x, W_h, b, xs, h0, c0):
     hs, cs, tanh_cs = (result("lstm." + k, (T, B, H), dt) for k in ("hs", "cs", "tanh_cs"))
     h, c = h0, c0
     zh, ig = work("lstm.zh", (B, 4 * H), dt), work("lstm.ig", (B, H), dt)
+    i_, f_, g_, o_ = (gates[..., k * H:(k + 1) * H] for k in range(4))   # i_[t]: i_t, (B, H)
+    # With B = 1 a step's dozen numpy calls cost more than their arithmetic: the loops call the
+    # ufuncs by local names with positional outputs and index per-gate views of the whole array.
+    add, multiply, tanh, matmul = onp.add, onp.multiply, onp.tanh, onp.matmul
     for steps in blocks(T, B * 4 * H):
         if not few_inputs:
             input_term(xs[steps], W_xs, b_s, out=gates[steps])       # (x_t W_x + b) s
@@ -48,16 +52,14 @@ def numpy_forward(W_x, W_h, b, xs, h0, c0):
             a = gates[t]                             # (B, 4H)
             if few_inputs:
                 rows[:, H:H + D] = xs[t]
-                onp.matmul(rows, W, out=a)           # z_t s
+                matmul(rows, W, a)                   # z_t s
             else:
-                a += onp.matmul(h, W_hs, out=zh)     # z_t s
-            onp.tanh(a, out=a)
-            a *= scale
-            a += shift                               # [i, f, g, o]
-            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            c = onp.multiply(f, c, out=cs[t])
-            c += onp.multiply(i, g, out=ig)          # c_t = f ⊙ c_{t-1} + i ⊙ g
-            h = onp.multiply(o, onp.tanh(c, out=tanh_cs[t]), out=hs[t])   # h_t = o ⊙ tanh(c_t)
+                add(a, matmul(h, W_hs, zh), a)       # z_t s
+            tanh(a, a)
+            multiply(a, scale, a)
+            add(a, shift, a)                         # [i, f, g, o]
+            c = add(multiply(f_[t], c, cs[t]), multiply(i_[t], g_[t], ig), cs[t])   # c_t
+            h = multiply(o_[t], tanh(c, tanh_cs[t]), hs[t])   # h_t = o ⊙ tanh(c_t)
             if few_inputs:
                 rows[:, :H] = h
     return hs, cs, tanh_cs, gates
@@ -120,20 +122,26 @@ def numpy_backward(W_x, W_h, xs, h0, c0, hs, cs, tanh_cs, gates, dhs, dc_T, need
     dc = onp.array(dc_T, dtype=hs.dtype)             # our own copy, updated in place
     W_hT = work("lstm.W_hT", W_h.T.shape, dt)
     W_hT[:] = W_h.T                                  # a contiguous copy: faster matmuls than .T
+    f_ = gates[..., H:2 * H]                         # f_[t]: f_t, (B, H)
+    dc_ = dc[:, None]                                # dc, broadcast over the i, f, g blocks
+    add, multiply, matmul = onp.add, onp.multiply, onp.matmul   # see numpy_forward
     for steps in steps_list:
         start, n = steps.start, steps.stop - steps.start
         dz = dzs[steps] if keep_dzs else dzs[:n]     # (n, B, 4H)
         by_gate = dz.reshape(n, B, 4, H)             # the same numbers, one block per gate
         c_prev = cs[start - 1:steps.stop - 1] if start else onp.concatenate([c0[None], cs[:n - 1]])
         _local_derivatives(gates[steps], c_prev, tanh_cs[steps], dz, dc_dh[:n])
+        ifg, o = by_gate[:, :, :3], by_gate[:, :, 3]
         for k in range(n - 1, -1, -1):
             t = start + k
-            onp.add(dhs[t], dh_next, out=dh)          # dh_t, (B, H)
-            dc += onp.multiply(dh, dc_dh[k], out=dc_term)   # dc_t
-            by_gate[k, :, :3] *= dc[:, None]         # dz_i, dz_f, dz_g
-            by_gate[k, :, 3] *= dh                   # dz_o
-            dc *= gates[t, :, H:2 * H]               # the gradient sent back to c_{t-1} (⊙ f_t)
-            onp.matmul(dz[k], W_hT, out=dh_next)     # ... and to h_{t-1}
+            add(dhs[t], dh_next, dh)                 # dh_t, (B, H)
+            add(dc, multiply(dh, dc_dh[k], dc_term), dc)   # dc_t
+            dz_ifg = ifg[k]
+            multiply(dz_ifg, dc_, dz_ifg)            # dz_i, dz_f, dz_g
+            dz_o = o[k]
+            multiply(dz_o, dh, dz_o)                 # dz_o
+            multiply(dc, f_[t], dc)                  # the gradient sent back to c_{t-1} (⊙ f_t)
+            matmul(dz[k], W_hT, dh_next)             # ... and to h_{t-1}
         sums.add(steps, dz)
         if need_dxs:
             onp.matmul(dz.reshape(n * B, 4 * H), W_x.T, out=dxs[steps].reshape(n * B, D))
