@@ -501,17 +501,20 @@ def record(config, coursedir, assignment, student, notebooks):
     if (source / "timestamp.txt").exists():      # last: its presence marks the record complete
         shutil.copy(source / "timestamp.txt", destination / "timestamp.txt")
     hand_back(destination.parent, coursedir.db_url)
+    hand_back(destination.parent.parent, recursive=False)     # autograded/ itself, made just now
 
 
-def hand_back(*paths):
-    """Under sudo, give what the grader wrote back to the user who ran sudo."""
+def hand_back(*paths, recursive=True):
+    """Under sudo, give what the grader wrote back to the user who ran sudo (a folder with all
+    it holds, or with recursive=False the folder alone)."""
     uid, gid = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
     if os.geteuid() != 0 or not uid:
         return
     for path in paths:
         path = Path(str(path).removeprefix("sqlite:///"))
         if path.exists():
-            for item in [path, *(path.rglob("*") if path.is_dir() else [])]:
+            inside = path.rglob("*") if path.is_dir() and recursive else []
+            for item in [path, *inside]:
                 os.chown(item, int(uid), int(gid or uid))
 
 

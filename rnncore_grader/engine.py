@@ -136,6 +136,15 @@ class Session:
                 pass
         return process.wait()
 
+    def ended(self, code):
+        """How the run ended (code: the run's exit status), naming the whole run's memory limit
+        when the sandbox's cgroup says that is what stopped it."""
+        over = getattr(self.sandbox, "killed_for_memory", None)
+        if over is not None and over():
+            return (f"the process was killed by SIGKILL: all the run's processes together went "
+                    f"over the {self.sandbox.limits.run_memory_mb} MiB of memory a run may use")
+        return _exit_description(code)
+
     def close(self):
         if self.process is not None:
             try:
@@ -174,7 +183,7 @@ class Session:
                 except (_Crash, wire.WireError) as error:
                     code_ = self.kill()
                     failure = (f"the grader could not read its result ({error})"
-                               if isinstance(error, wire.WireError) else _exit_description(code_))
+                               if isinstance(error, wire.WireError) else self.ended(code_))
                 else:
                     self.outcomes.setdefault(i, reply)
                     continue
@@ -208,7 +217,7 @@ class Session:
                                f"loop over every entry of a large array)?") from None
         except _Crash:
             raise StudentError(f"{what} stopped the grader's run: "
-                               f"{_exit_description(self.kill())}") from None
+                               f"{self.ended(self.kill())}") from None
         except wire.WireError as error:
             self.kill()
             raise StudentError(f"the result of {what} cannot be graded: {error}") from None

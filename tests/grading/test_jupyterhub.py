@@ -561,10 +561,9 @@ def test_a_class_on_jupyterhub_from_release_to_feedback_with_no_answer_in_reach(
                              env={**os.environ, "SUDO_UID": str(owner.pw_uid),
                                   "SUDO_GID": str(owner.pw_gid), "OPENBLAS_NUM_THREADS": "1"})
     assert grading.returncode == 0, f"the grader failed:\n{grading.stdout}\n{grading.stderr}"
-    # Known gap (reported): the grader hands back autograded/<student>/ but not autograded/
-    # itself, which it creates as root; everything else must be the instructor's again.
+    # Everything the grader wrote as root (autograded/ too) must be the instructor's again.
     not_theirs = [str(p) for p in [hub.course, *hub.course.rglob("*")]
-                  if p.stat().st_uid != owner.pw_uid and p != hub.course / "autograded"]
+                  if p.stat().st_uid != owner.pw_uid]
     assert not not_theirs, "the grader left files the instructor does not own:\n" + "\n".join(
         not_theirs)
     totals = gradebook_totals(hub.course)

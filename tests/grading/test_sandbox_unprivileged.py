@@ -245,6 +245,7 @@ def test_a_run_over_its_whole_memory_limit_is_killed_as_a_whole(tmp_path):
     assert got == expected_scores(TOGETHER), (got, messages(path, TOGETHER.name))
     reason = messages(path, TOGETHER.name)[0]["test_output_layer"]
     assert "output_layer(...) stopped the grader's run" in reason and "SIGKILL" in reason, reason
+    assert "went over the 600 MiB of memory a run may use" in reason, reason
     # Every run's group is gone.
     for parent in cgroups.detect().parent:
         assert not [p for p in parent.iterdir() if p.is_dir() and p.name.count("-") == 2
