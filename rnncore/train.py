@@ -20,7 +20,6 @@ from itertools import count
 import numpy as np
 from autograd import value_and_grad
 from autograd.tracer import getval
-from tqdm.auto import tqdm
 
 from . import optim
 
@@ -124,6 +123,7 @@ def train(loss_fn, params, batches, optimizer, steps=None, epochs=None, clip=Non
     start, step, last_epoch, running, metrics = time.perf_counter(), 0, None, None, {}
     if eval_fn is not None:
         metrics = _record_eval(history, eval_fn, params, 0)
+    from tqdm.auto import tqdm       # here, not at the top: it imports ipywidgets (30 ms)
     with tqdm(total=total, desc=desc, disable=not progress, unit="step") as bar:
         for epoch, batch in _epochs(batches, epochs, rng):
             step += 1
