@@ -62,10 +62,21 @@ def _error_text(error, label):
 
 
 _TRANSFORMER = []
+# What IPython's transforms act on: magics (%), shell (!) and help (?) escapes, prompts (>>>, ...,
+# In [n]:), a leading indent or blank line. A cell with none of them that compiles is the Python
+# IPython would run, as it is (checked over every cell of the course's notebooks); it is run
+# without importing IPython, which costs every sandboxed notebook some 40 ms.
+_IPYTHON_SYNTAX = re.compile(r"[%!?]|^\s*(>>>|\.\.\.|In \[)", re.M)
 
 
 def transform(code):
     """The Python that IPython would run for a cell's code (magics become get_ipython() calls)."""
+    if not _IPYTHON_SYNTAX.search(code) and not code[:1].isspace():
+        try:
+            compile(code, "<cell>", "exec")
+            return code
+        except SyntaxError:
+            pass                      # (e.g. IPython's autocall escapes: ",f a" or "/f a")
     if not _TRANSFORMER:
         from IPython.core.inputtransformer2 import TransformerManager
         _TRANSFORMER.append(TransformerManager())
