@@ -7,7 +7,7 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import Box, defvjp_argnums, primitive
 
 from ..validation import check_gradient
-from .shared import WeightGradients, blocks, input_term, result, work
+from .shared import ColumnBlocks, WeightGradients, blocks, input_term, result, work
 
 
 def numpy_forward(W_x, W_h, b, xs, h0, c0):
@@ -45,6 +45,9 @@ def numpy_forward(W_x, W_h, b, xs, h0, c0):
     # With B = 1 a step's dozen numpy calls cost more than their arithmetic: the loops call the
     # ufuncs by local names with positional outputs and index per-gate views of the whole array.
     add, multiply, tanh, matmul = onp.add, onp.multiply, onp.tanh, onp.matmul
+    recurrent = ColumnBlocks("lstm.W_blocks", W if few_inputs else W_hs, B)   # (see .shared)
+    zh_views, W_rec = recurrent.outputs(zh), recurrent.blocks[0]
+    one_block = recurrent.n == 1
     for steps in blocks(T, B * 4 * H):
         if not few_inputs:
             input_term(xs[steps], W_xs, b_s, out=gates[steps])       # (x_t W_x + b) s
@@ -52,9 +55,16 @@ def numpy_forward(W_x, W_h, b, xs, h0, c0):
             a = gates[t]                             # (B, 4H)
             if few_inputs:
                 rows[:, H:H + D] = xs[t]
-                matmul(rows, W, a)                   # z_t s
+                if one_block:
+                    matmul(rows, W_rec, a)           # z_t s
+                else:
+                    recurrent.matmul(rows, a)
             else:
-                add(a, matmul(h, W_hs, zh), a)       # z_t s
+                if one_block:
+                    matmul(h, W_rec, zh)
+                else:
+                    recurrent.matmul(h, zh, zh_views)
+                add(a, zh, a)                        # z_t s
             tanh(a, a)
             multiply(a, scale, a)
             add(a, shift, a)                         # [i, f, g, o]
@@ -120,11 +130,11 @@ def numpy_backward(W_x, W_h, xs, h0, c0, hs, cs, tanh_cs, gates, dhs, dc_T, need
     dh_next = onp.zeros_like(h0)                     # nothing comes after step T
     dh, dc_term = work("lstm.dh", (B, H), dt), work("lstm.dc_term", (B, H), dt)
     dc = onp.array(dc_T, dtype=hs.dtype)             # our own copy, updated in place
-    W_hT = work("lstm.W_hT", W_h.T.shape, dt)
-    W_hT[:] = W_h.T                                  # a contiguous copy: faster matmuls than .T
+    W_hT = ColumnBlocks("lstm.W_hT", W_h.T, B)      # contiguous copies: faster matmuls than .T
     f_ = gates[..., H:2 * H]                         # f_[t]: f_t, (B, H)
     dc_ = dc[:, None]                                # dc, broadcast over the i, f, g blocks
     add, multiply, matmul = onp.add, onp.multiply, onp.matmul   # see numpy_forward
+    dh_next_views, W_hT_0, one_block = W_hT.outputs(dh_next), W_hT.blocks[0], W_hT.n == 1
     for steps in steps_list:
         start, n = steps.start, steps.stop - steps.start
         dz = dzs[steps] if keep_dzs else dzs[:n]     # (n, B, 4H)
@@ -141,7 +151,10 @@ def numpy_backward(W_x, W_h, xs, h0, c0, hs, cs, tanh_cs, gates, dhs, dc_T, need
             dz_o = o[k]
             multiply(dz_o, dh, dz_o)                 # dz_o
             multiply(dc, f_[t], dc)                  # the gradient sent back to c_{t-1} (⊙ f_t)
-            matmul(dz[k], W_hT, dh_next)             # ... and to h_{t-1}
+            if one_block:                            # ... and to h_{t-1}
+                matmul(dz[k], W_hT_0, dh_next)
+            else:
+                W_hT.matmul(dz[k], dh_next, dh_next_views)
         sums.add(steps, dz)
         if need_dxs:
             onp.matmul(dz.reshape(n * B, 4 * H), W_x.T, out=dxs[steps].reshape(n * B, D))

@@ -1,0 +1,68 @@
+"""Tests for what rnncore.fastpath does for speed only: the step matmuls in blocks of columns
+(fastpath.shared.ColumnBlocks), and the LSTM's primitive over the params dict, each against the
+plain computation. (test_cells.py holds the layers to the reference path, finite differences and
+PyTorch at sizes where nothing is split.)"""
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from autograd.misc import flatten
+
+from rnncore import lstm
+from rnncore.fastpath import shared
+
+
+@pytest.mark.parametrize("M, K, N, blocks", [(1, 128, 512, 1), (64, 64, 256, 2), (32, 128, 512, 4),
+                                             (64, 256, 64, 2), (40, 30, 24, 1)])
+@pytest.mark.parametrize("transposed", [False, True])   # W given as a transposed view (W_h.T)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_column_blocks_multiply_as_one_matmul(M, K, N, blocks, transposed, dtype):
+    rng = np.random.default_rng(0)
+    x, W = rng.normal(size=(M, K)).astype(dtype), rng.normal(size=(K, N)).astype(dtype)
+    product = shared.ColumnBlocks("test.blocks", np.ascontiguousarray(W.T).T if transposed else W, M)
+    assert product.n == blocks
+    out = np.full((M, N), np.nan, dtype)
+    product.matmul(x, out)
+    np.testing.assert_allclose(out, x @ W, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                               atol=1e-4 if dtype == np.float32 else 1e-12)
+    out[:] = np.nan
+    product.matmul(x, out, product.outputs(out))     # the same through views made beforehand
+    np.testing.assert_allclose(out, x @ W, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("D, H, B", [(1, 64, 64), (65, 128, 32)])  # the recurrent matmuls split
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lstm_with_split_matmuls_agrees_with_the_reference(D, H, B, dtype):
+    rng = np.random.default_rng(1)
+    params = lstm.init(D, H, rng, dtype=dtype)
+    xs = rng.normal(size=(3, B, D)).astype(dtype)
+    state = tuple(rng.normal(size=(B, H)).astype(dtype) for _ in range(2))
+    G, Gc = rng.normal(size=(3, B, H)).astype(dtype), rng.normal(size=(B, H)).astype(dtype)
+
+    def loss(args, forward):                          # gradients for params, xs and (h_0, c_0)
+        hs, (_, c_T) = forward(*args)
+        return anp.sum(hs * G) + anp.sum(c_T * Gc)
+
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    fast = autograd.grad(loss)((params, xs, state), lstm.forward)
+    ref = autograd.grad(loss)((params, xs, state), lstm.forward_reference)
+    np.testing.assert_allclose(flatten(fast)[0], flatten(ref)[0], rtol=tol, atol=tol)
+
+
+def test_lstm_params_dict_of_boxes_and_extra_keys():
+    """The primitive over the params dict is used only when autograd follows the dict itself:
+    a plain dict holding traced arrays, or one with other keys, still gets its gradients."""
+    rng = np.random.default_rng(2)
+    params = lstm.init(3, 4, rng)
+    xs = rng.normal(size=(5, 2, 3))
+
+    def loss(p, forward):
+        return anp.sum(forward(p, xs)[0] ** 2)
+
+    ref = autograd.grad(loss)(params, lstm.forward_reference)
+    of_W_h = autograd.grad(lambda W: loss({**params, "W_h": W}, lstm.forward))(params["W_h"])
+    np.testing.assert_allclose(of_W_h, ref["W_h"], rtol=1e-10, atol=1e-12)
+    extra = autograd.grad(lambda p: loss({k: p[k] for k in ("W_x", "W_h", "b")}, lstm.forward)
+                          + anp.sum(p["other"] ** 2))({**params, "other": np.ones(2)})
+    np.testing.assert_allclose(extra["W_x"], ref["W_x"], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(extra["other"], 2 * np.ones(2))
