@@ -7,7 +7,7 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import defvjp_argnums, primitive
 
 from ..validation import check_gradient
-from .shared import WeightGradients, blocks, input_term, result, work
+from .shared import ColumnBlocks, WeightGradients, blocks, input_term, result, work
 
 
 def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
@@ -31,11 +31,16 @@ def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
     steps_list = blocks(T, B * 4 * H)
     gx_block = work("gru.gx", (steps_list[0].stop if T else 0, B, 3 * H), dt)
     h = h0
+    recurrent = ColumnBlocks("gru.W_blocks", W_hs, B)   # the step matmul in blocks: see .shared
+    one_block, W_rec = recurrent.n == 1, recurrent.blocks[0]
     for steps in steps_list:
         gx = input_term(xs[steps], W_xs, b_xs, out=gx_block[:steps.stop - steps.start])
         for t in range(steps.start, steps.stop):
             a, x_term = gates[t], gx[t - steps.start]    # (B, 4H), (B, 3H)
-            onp.matmul(h, W_hs, out=a[:, :3 * H])    # [h W_hr s, h W_hz s, h W_hn]
+            if one_block:                            # [h W_hr s, h W_hz s, h W_hn]
+                onp.matmul(h, W_rec, out=a[:, :3 * H])
+            else:
+                recurrent.matmul(h, a)               # (its blocks cover the first 3H columns)
             rz = a[:, :2 * H]
             rz += x_term[:, :2 * H]
             onp.tanh(rz, out=rz)
@@ -103,6 +108,8 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
     dh_next, dh = onp.zeros_like(h0), work("gru.dh", (B, H), dt)
     W_hT = work("gru.W_hT", W_h.T.shape, dt)         # rows [hn, r, z], as the blocks of d
     W_hT[:H], W_hT[H:] = W_h[:, 2 * H:].T, W_h[:, :2 * H].T
+    W_hT = ColumnBlocks("gru.W_hT_blocks", W_hT, B)  # the step matmul in blocks: see .shared
+    dh_next_views, one_block, W_hT_0 = W_hT.outputs(dh_next), W_hT.n == 1, W_hT.blocks[0]
     for steps in steps_list:
         start, n = steps.start, steps.stop - steps.start
         d = dgates[steps] if keep_dzs else dgates[:n]    # (n, B, 4H)
@@ -113,7 +120,10 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
             t = start + k
             onp.add(dhs[t], dh_next, out=dh)          # dh_t, (B, H)
             by_gate[k] *= dh[:, None]                # [dhn, da_r, da_z, da_n]
-            onp.matmul(d[k, :, :3 * H], W_hT, out=dh_next)   # through the matmul h_{t-1} W_h
+            if one_block:                            # through the matmul h_{t-1} W_h
+                onp.matmul(d[k, :, :3 * H], W_hT_0, out=dh_next)
+            else:
+                W_hT.matmul(d[k, :, :3 * H], dh_next, dh_next_views)
             dh *= gates[t, :, H:2 * H]
             dh_next += dh                            # and directly, through z ⊙ h_{t-1}
         sums.add(steps, d)

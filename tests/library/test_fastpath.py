@@ -1,6 +1,6 @@
 """Tests for what rnncore.fastpath does for speed only: the step matmuls in blocks of columns
-(fastpath.shared.ColumnBlocks), and the LSTM's primitive over the params dict, each against the
-plain computation. (test_cells.py holds the layers to the reference path, finite differences and
+(fastpath.shared.ColumnBlocks, in the LSTM and the GRU), and the LSTM's primitive over the params
+dict, each against the plain computation. (test_cells.py holds the layers to the reference path, finite differences and
 PyTorch at sizes where nothing is split.)"""
 import autograd
 import autograd.numpy as anp
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from autograd.misc import flatten
 
-from rnncore import lstm
+from rnncore import gru, lstm
 from rnncore.fastpath import shared
 
 
@@ -46,6 +46,23 @@ def test_lstm_with_split_matmuls_agrees_with_the_reference(D, H, B, dtype):
     tol = 1e-4 if dtype == np.float32 else 1e-10
     fast = autograd.grad(loss)((params, xs, state), lstm.forward)
     ref = autograd.grad(loss)((params, xs, state), lstm.forward_reference)
+    np.testing.assert_allclose(flatten(fast)[0], flatten(ref)[0], rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gru_with_split_matmuls_agrees_with_the_reference(dtype):
+    rng = np.random.default_rng(3)
+    B, D, H = 32, 65, 128                             # both step matmuls in two blocks
+    params = gru.init(D, H, rng, dtype=dtype)
+    xs, h0 = rng.normal(size=(3, B, D)).astype(dtype), rng.normal(size=(B, H)).astype(dtype)
+    G = rng.normal(size=(3, B, H)).astype(dtype)
+
+    def loss(args, forward):
+        return anp.sum(forward(*args)[0] * G)
+
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    fast = autograd.grad(loss)((params, xs, h0), gru.forward)
+    ref = autograd.grad(loss)((params, xs, h0), gru.forward_reference)
     np.testing.assert_allclose(flatten(fast)[0], flatten(ref)[0], rtol=tol, atol=tol)
 
 
