@@ -1,5 +1,6 @@
 r"""The LSTM's fast path: the forward loop and backpropagation through time by hand, in plain
-numpy, joined into one autograd primitive, :func:`layer`, that :func:`rnncore.lstm.forward` calls.
+numpy, joined into one autograd primitive (:func:`layer_of_params`, or :func:`layer` of the three
+arrays) that :func:`rnncore.lstm.forward` calls through :func:`forward`.
 Gates as in :mod:`rnncore.lstm`: column blocks i, f, g, o of ``W_x: (D, 4H)``, ``W_h: (H, 4H)``,
 ``b: (4H,)``.
 """
