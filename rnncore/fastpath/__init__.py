@@ -8,7 +8,7 @@ through time in blocks of steps that stay in the processor's cache (:mod:`~rnnco
 which also keeps their work arrays between calls, and splits the step matmuls into blocks of
 columns that its BLAS multiplies faster). The cell modules' ``forward`` calls ``layer`` after
 checking its arguments (the LSTM's calls ``fastpath.lstm.forward``, whose primitive takes the
-params dict itself); their ``forward_reference`` is the same layer differentiated by autograd step by step, and the
-tests hold the two to each other, to finite differences and to PyTorch.
+params dict itself); their ``forward_reference`` is the same layer differentiated by autograd
+step by step, and the tests hold the two to each other, to finite differences and to PyTorch.
 """
 from . import gru, lstm, rnn  # noqa: F401

@@ -133,10 +133,12 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
     grads = (dW_x, onp.concatenate([dW_h_[:, H:], dW_h_[:, :H]], axis=1),   # dW_h: [r, z, hn]
              db_x, onp.concatenate([db_h_[H:], db_h_[:H]]),                # db_x, db_h (3H,)
              dxs, dh_next)                           # dh_0 (B, H)
-    if not keep_dzs and not all(onp.isfinite(g).all() for g in (grads[1], grads[2], dh_next)):
-        return numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs,
-                              keep_dzs=True)         # again, keeping every step: raises, naming t
-    check_gradient("GRU layer", dhs, dgates, (grads[1], grads[2], dh_next))
+    # finite? (checked once: ~20 us for a (128, 512) array; check_gradient says where, if not)
+    if not all(onp.isfinite(g).all() for g in (grads[1], grads[2], dh_next)):
+        if not keep_dzs:
+            return numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs,
+                                  keep_dzs=True)  # again, keeping every step: raises
+        check_gradient("GRU layer", dhs, dgates, (grads[1], grads[2], dh_next))
     return grads
 
 
