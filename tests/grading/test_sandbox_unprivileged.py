@@ -130,7 +130,6 @@ def course(place):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("unprivileged")
 @pytest.mark.parametrize("name", UNPRIVILEGED + [WHOAMI.name, TOGETHER.name])
 def test_the_corpus_as_an_ordinary_user(course, name):
     case = next(c for c in course["cases"] if c.name == name)
@@ -150,7 +149,6 @@ def _printed(course_path, student):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("unprivileged")
 def test_an_ordinary_user_grades_sandboxed_and_nothing_outlives_the_batch(course):
     run = course["run"]
     # What holds here, said once: no root, a user namespace, and where no cgroup can be made
@@ -185,7 +183,6 @@ print(json.dumps(api.autograde(sys.argv[1], sys.argv[2])))
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("unprivileged")
 def test_the_formgrader_autograde_button_works_for_an_ordinary_user(course, place):
     import json
     path = course["path"]
@@ -210,7 +207,6 @@ def test_the_formgrader_autograde_button_works_for_an_ordinary_user(course, plac
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("unprivileged")
 def test_selftest_as_an_ordinary_user_and_after_root_took_the_grader_folder(course, place):
     path = course["path"]
     run = run_as_user(["-m", "rnncore_grader", "selftest", A], path, place / "home")
