@@ -415,18 +415,23 @@ def messages(course, student):
     return errors, notes
 
 
-def sandbox_processes():
-    """Processes still running as one of the uids of this file's sandboxes."""
-    from rnncore_grader.sandbox import UIDS
+def processes_of(uids):
+    """The pids of the processes running as one of uids (their real uid)."""
     found = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             uid_line = next(l for l in status.read_text().splitlines() if l.startswith("Uid:"))
         except (OSError, StopIteration):
             continue
-        if TEST_UID <= int(uid_line.split()[1]) < TEST_UID + UIDS:
-            found.append(status.parent.name)
+        if int(uid_line.split()[1]) in uids:
+            found.append(int(status.parent.name))
     return found
+
+
+def sandbox_processes():
+    """Processes still running as one of the uids of this file's sandboxes."""
+    from rnncore_grader.sandbox import UIDS
+    return processes_of(range(TEST_UID, TEST_UID + UIDS))
 
 
 @pytest.fixture(scope="module")

@@ -56,6 +56,7 @@ import pytest
 
 from answers import WRONG
 from course_files import ROOT, code_lines, filled, read, release_path, solution_code
+from test_grader import processes_of
 
 A = "ch01_basic_structure"
 COURSE_ID = "rnn-course"                    # nbgrader_config.py's CourseDirectory.course_id
@@ -144,16 +145,6 @@ def reachable(paths, stash):
             "sh", "-c", "\n".join(lines), "sh"]
 
 
-def user_processes(uids):
-    found = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            line = next(l for l in status.read_text().splitlines() if l.startswith("Uid:"))
-        except (OSError, StopIteration):
-            continue
-        if int(line.split()[1]) in uids:
-            found.append(int(status.parent.name))
-    return found
 
 
 def python_for_users(user, wrap):
@@ -449,7 +440,7 @@ def hub():
             uid = pwd.getpwnam(name).pw_uid
             rss = sum(int(next(l for l in (Path("/proc") / str(pid) / "status").read_text()
                                .splitlines() if l.startswith("VmRSS:")).split()[1])
-                      for pid in user_processes({uid}))
+                      for pid in processes_of({uid}))
             print(f"{role}'s idle server: {rss / 1024:.0f} MiB resident")
         yield the_hub
     finally:
@@ -473,7 +464,7 @@ def hub():
         if log is not None:
             log.close()
         for _ in range(20):                  # whatever the users' servers left behind
-            left = user_processes(uids)
+            left = processes_of(uids)
             if not left:
                 break
             for pid in left:
