@@ -234,19 +234,7 @@ class Group:
                     continue
                 except OSError:
                     pass
-            for _ in range(50):
-                try:
-                    pids = [int(p) for p in (folder / "cgroup.procs").read_text().split()]
-                except OSError:
-                    return
-                if not pids:
-                    return
-                for pid in pids:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                time.sleep(0.02)
+            kill_until_gone(lambda: _pids(folder))
 
     def remove(self):
         """Kill what is left and delete the group (it is empty once its processes are gone)."""
@@ -262,3 +250,26 @@ class Group:
                 except OSError:
                     time.sleep(0.02)
         self.folders = []
+
+
+def _pids(folder):
+    """The processes in a group (none once the group is gone)."""
+    try:
+        return [int(p) for p in (folder / "cgroup.procs").read_text().split()]
+    except OSError:
+        return []
+
+
+def kill_until_gone(find, rounds=50, pause=0.02):
+    """SIGKILL every process find() lists, again until it lists none (a process may fork while
+    its siblings die), for at most `rounds` rounds."""
+    for _ in range(rounds):
+        pids = find()
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(pause)

@@ -56,6 +56,7 @@ import pytest
 
 from answers import WRONG
 from course_files import ROOT, code_lines, filled, read, release_path, solution_code
+from rnncore_grader.cgroups import kill_until_gone
 from test_grader import processes_of
 
 A = "ch01_basic_structure"
@@ -463,16 +464,8 @@ def hub():
             hub_process.wait()
         if log is not None:
             log.close()
-        for _ in range(20):                  # whatever the users' servers left behind
-            left = processes_of(uids)
-            if not left:
-                break
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.2)
+        # whatever the users' servers left behind
+        kill_until_gone(lambda: processes_of(uids), rounds=20, pause=0.2)
         for name in created:
             subprocess.run(["userdel", "--remove", name], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
