@@ -7,7 +7,7 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import defvjp_argnums, primitive
 
 from ..validation import check_gradient
-from .shared import ColumnBlocks, WeightGradients, blocks, input_term, result, work
+from .shared import ColumnBlocks, WeightGradients, backward_blocks, blocks, input_term, result, work
 
 
 def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
@@ -97,8 +97,7 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
     """
     T, B, D = xs.shape
     H = hs.shape[-1]
-    steps_list = blocks(T, B * 4 * H, backward=True)
-    n_max = max((s.stop - s.start for s in steps_list), default=0)   # steps per block
+    steps_list, n_max = backward_blocks(T, B * 4 * H)            # n_max: the most steps in a block
     dt = hs.dtype
     dgates = (onp.empty((T, B, 4 * H), dt) if keep_dzs
               else work("gru.dgates", (n_max, B, 4 * H), dt))

@@ -8,7 +8,7 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import Box, defvjp_argnums, primitive
 
 from ..validation import check_gradient
-from .shared import ColumnBlocks, WeightGradients, blocks, input_term, result, work
+from .shared import ColumnBlocks, WeightGradients, backward_blocks, blocks, input_term, result, work
 
 
 def numpy_forward(W_x, W_h, b, xs, h0, c0):
@@ -121,8 +121,7 @@ def numpy_backward(W_x, W_h, xs, h0, c0, hs, cs, tanh_cs, gates, dhs, dc_T, need
     """
     T, B, D = xs.shape
     H = hs.shape[-1]
-    steps_list = blocks(T, B * 4 * H, backward=True)
-    n_max = max((s.stop - s.start for s in steps_list), default=0)   # steps per block
+    steps_list, n_max = backward_blocks(T, B * 4 * H)            # n_max: the most steps in a block
     dt = hs.dtype
     dzs = (onp.empty((T, B, 4 * H), dt) if keep_dzs else work("lstm.dz", (n_max, B, 4 * H), dt))
     dc_dh = work("lstm.dc_dh", (n_max, B, H), dt)

@@ -7,7 +7,7 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import defvjp_argnums, primitive
 
 from ..validation import check_gradient
-from .shared import WeightGradients, blocks, input_term, result, work
+from .shared import WeightGradients, backward_blocks, blocks, input_term, result, work
 
 
 def numpy_forward(W_x, W_h, b_h, xs, h0, nonlinearity="tanh"):
@@ -50,8 +50,7 @@ def numpy_backward(W_x, W_h, xs, h0, hs, dhs, nonlinearity="tanh", need_dxs=True
     """
     T, B, D = xs.shape
     H = hs.shape[-1]
-    steps_list = blocks(T, B * H, backward=True)
-    n_max = max((s.stop - s.start for s in steps_list), default=0)   # steps per block
+    steps_list, n_max = backward_blocks(T, B * H)            # n_max: the most steps in a block
     dt = hs.dtype
     dzs = onp.empty((T, B, H), dt) if keep_dzs else work("rnn.dz", (n_max, B, H), dt)
     sums = WeightGradients("rnn", xs, h0, hs, n_max, H)

@@ -32,6 +32,12 @@ def blocks(T, step_size, backward=False):
     return [slice(s, min(s + n, T)) for s in (reversed(starts) if backward else starts)]
 
 
+def backward_blocks(T, step_size):
+    """The blocks a backward pass goes through, last steps first, and the most steps in one."""
+    steps_list = blocks(T, step_size, backward=True)
+    return steps_list, max((s.stop - s.start for s in steps_list), default=0)
+
+
 def work(name, shape, dtype):
     """A work array kept between calls under ``name`` (one per thread); its contents are left over
     from the last call. Never return one or save it for later: the next call overwrites it."""
