@@ -61,15 +61,15 @@ class Timeouts:
 class Session:
     """A sandboxed run of one notebook's cells that restarts, skipping broken cells, when needed.
 
-    cells: [(label, code)] or [(label, code, kind)]. outcomes[i] is what cell i did on its
-    first run: {"status": "ok" | "error", "error": str, "output": str}. seconds: where the wall
-    time went, {"start": the sandbox's set-up, Python's start and the runner's imports, then
-    one entry per kind of cell (its runs summed), "questions": the questions' calls}.
+    cells: [(label, code, kind)] (kind: "answer cells", "visible tests" or "other cells").
+    outcomes[i] is what cell i did on its first run: {"status": "ok" | "error", "error": str,
+    "output": str}. seconds: where the wall time went, {"start": the sandbox's set-up, Python's
+    start and the runner's imports, then one entry per kind of cell (its runs summed),
+    "questions": the questions' calls}.
     """
 
     def __init__(self, sandbox, cells, timeouts):
-        self.sandbox, self.timeouts = sandbox, timeouts
-        self.cells = [(c[0], c[1], c[2] if len(c) > 2 else "cells") for c in cells]
+        self.sandbox, self.cells, self.timeouts = sandbox, cells, timeouts
         self.outcomes, self.broken, self.process = {}, set(), None
         self.started = 0
         self.seconds = {}
