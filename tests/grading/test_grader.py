@@ -415,17 +415,20 @@ def messages(course, student):
     return errors, notes
 
 
-def processes_of(uids):
-    """The pids of the processes running as one of uids (their real uid)."""
-    found = []
+def process_status():
+    """(pid, {field: value}) from /proc/<pid>/status of every process still there."""
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
-            uid_line = next(l for l in status.read_text().splitlines() if l.startswith("Uid:"))
-        except (OSError, StopIteration):
+            lines = status.read_text().splitlines()
+        except OSError:
             continue
-        if int(uid_line.split()[1]) in uids:
-            found.append(int(status.parent.name))
-    return found
+        yield int(status.parent.name), dict(line.split(":", 1) for line in lines if ":" in line)
+
+
+def processes_of(uids):
+    """The pids of the processes running as one of uids (their real uid)."""
+    return [pid for pid, fields in process_status()
+            if "Uid" in fields and int(fields["Uid"].split()[0]) in uids]
 
 
 def sandbox_processes():

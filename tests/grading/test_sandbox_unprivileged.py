@@ -30,7 +30,7 @@ import pytest
 from answers import code
 from course_files import read
 from test_grader import (A, CASES, POINTS, SOL, TESTS, WRONG_STEP, Case, build, expected_scores,
-                         gradebook_rows, make_course, messages)
+                         gradebook_rows, make_course, messages, process_status)
 from rnncore_grader import cgroups
 
 ROOT_RUN = os.geteuid() == 0
@@ -87,16 +87,8 @@ def give_to_user(path):
 
 def namespaced_processes():
     """Processes of USER that run in a PID namespace below this one (a sandbox's)."""
-    found = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines()
-                          if ":" in line)
-        except OSError:
-            continue
-        if int(fields["Uid"].split()[1]) == USER and len(fields.get("NSpid", "").split()) > 1:
-            found.append((status.parent.name, fields.get("Name", "").strip()))
-    return found
+    return [(pid, fields.get("Name", "").strip()) for pid, fields in process_status()
+            if int(fields["Uid"].split()[1]) == USER and len(fields.get("NSpid", "").split()) > 1]
 
 
 @pytest.fixture(scope="module")
