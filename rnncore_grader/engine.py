@@ -8,8 +8,9 @@
    depends on it.
 3. Each graded test cell's question (``grading.py``, see rnncore_grader.checks) runs HERE, in the
    grader's process: it calls the student's functions in the sandbox on hidden inputs, gets plain
-   data back and compares it with the solution's. The visible tests ran in the sandbox only to
-   give the student their messages; they award nothing.
+   data back and compares it with the solution's. The visible tests run in the sandbox only to
+   give the student their messages; they award nothing, so by default (visible_tests="failed")
+   only those of the questions that lost points run, in a second run after the questions.
 """
 import errno
 import os
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnncore_grader import wire
+from rnncore_grader import names, wire
 from rnncore_grader.checks import CheckFailed, QuestionError, StudentError
 from rnncore.testing import resolve
 
@@ -298,6 +299,8 @@ class Result:
     runs: int = 0
     phases: dict = field(default_factory=dict)      # where the seconds went (Session.seconds,
                                                     # "questions": the checks' own work here)
+    skipped: list = field(default_factory=list)     # visible test cells not run (grade's
+                                                    # visible_tests)
 
 
 def _ask(check, student, ref, rng):
@@ -313,8 +316,21 @@ def _ask(check, student, ref, rng):
     return None
 
 
+VISIBLE_TESTS = ("failed", "all", "none")
+
+
+def visible_tests_mode(value):
+    """The mode of SandboxedGrading.visible_tests: "failed", "all" or "none" (True and False,
+    the setting's earlier values, are "all" and "none")."""
+    mode = {True: "all", False: "none"}.get(value, value) if isinstance(value, bool) else value
+    if mode not in VISIBLE_TESTS:
+        raise ValueError(f"visible_tests must be one of {', '.join(VISIBLE_TESTS)} (or True, "
+                         f"False), got {value!r}")
+    return mode
+
+
 def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), regrade=(),
-          regrade_only=None, visible_tests=True):
+          regrade_only=None, visible_tests="all"):
     """Grade one prepared notebook (see rnncore_grader.submission.prepare).
 
     notebook:  nbformat notebook: the release with the student's answers in place.
@@ -324,11 +340,16 @@ def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), 
                in regrade_only, if given) run again with each of them in the same sandboxed
                run, and result.regrades[seed] = {grade_id: points} -- is the grade the same
                whatever the draw? (for the course's tests; grading never needs it)
-    visible_tests: False leaves the release's test cells out of the run. They award nothing
-               (the questions decide every point) but show the student their messages, and
-               where they train models they cost more than all the rest (ch06, ch08). A name
-               that only a test cell defines is then undefined for the cells after it.
+    visible_tests: which of the release's graded test cells run, "all", "failed" or "none".
+               They award nothing (the questions decide every point) but show the student
+               their messages, and where they train models they cost more than all the rest
+               (ch06, ch08). "failed" leaves them out of the run and, once the questions have
+               decided, runs the notebook again in a fresh run with the test cells of the
+               questions that lost points: their messages are in the feedback, as with "all".
+               "none" never runs them. Either way a test cell that binds a name a later cell
+               reads (rnncore_grader.names) always runs. result.skipped: the test cells not run.
     """
+    mode = visible_tests_mode(visible_tests)
     start = time.monotonic()
     code_cells = [(i, c) for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
     cells = []
@@ -337,12 +358,14 @@ def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), 
         grade_id = meta.get("grade_id", f"cell {i}")
         kind = ("answer cells" if meta.get("solution") else
                 "visible tests" if meta.get("grade") else "other cells")
-        if kind == "visible tests" and not visible_tests:
-            continue
-        cells.append((i, f"<cell {grade_id}>", cell.source, kind))
-    ran = [c[0] for c in cells]
-    cells = [c[1:] for c in cells]
-    session = Session(sandbox, cells, timeouts)
+        cells.append((i, grade_id, f"<cell {grade_id}>", cell.source, kind))
+    left_out = set()                                 # notebook indices of test cells not run
+    if mode != "all":
+        tests = [kind == "visible tests" and grade_id in questions
+                 for _, grade_id, _, _, kind in cells]
+        left_out = {cells[k][0] for k in names.deferrable([(c[3], t) for c, t in zip(cells, tests)])}
+    session = Session(sandbox, [c[2:] for c in cells if c[0] not in left_out], timeouts)
+    ran = [c[0] for c in cells if c[0] not in left_out]
     students = {grade_id: Student(session, forbid=getattr(check, "forbid", ()))
                 for grade_id, check in questions.items()}
     result = Result()
@@ -369,7 +392,25 @@ def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), 
     finally:
         session.close()
     result.outcomes = {ran[k]: outcome for k, outcome in session.outcomes.items()}
-    result.runs, result.seconds = session.started, time.monotonic() - start
-    result.phases = dict(session.seconds)
+    result.runs, result.phases = session.started, dict(session.seconds)
+    failed = {i for i, grade_id, *_ in cells if i in left_out and grade_id in result.messages}
+    if mode == "failed" and failed:
+        # Again, in order, with the failed questions' test cells, for their messages.
+        again = [c for c in cells if c[0] not in left_out or c[0] in failed]
+        rerun = Session(sandbox, [c[2:] for c in again], timeouts)
+        rerun.broken = {k for k, c in enumerate(again) if c[0] in ran
+                        and ran.index(c[0]) in session.broken}
+        try:
+            rerun.ensure()
+        finally:
+            rerun.close()
+        result.outcomes.update({again[k][0]: outcome for k, outcome in rerun.outcomes.items()
+                                if again[k][0] in failed})
+        result.runs += rerun.started
+        for what, seconds in rerun.seconds.items():
+            result.phases[what] = result.phases.get(what, 0.0) + seconds
+        left_out -= failed
+    result.skipped = sorted(left_out)
+    result.seconds = time.monotonic() - start
     result.phases["questions"] = asked
     return result

@@ -20,7 +20,7 @@ import nbformat
 from nbconvert.exporters import NotebookExporter
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Float, Int
+from traitlets import Bool, Enum, Float, Int, Union
 
 from rnncore_grader import assignment as assignments, engine, sandbox, submission
 from rnncore_grader.sandbox import BASE_UID
@@ -38,12 +38,14 @@ class SandboxedGrading(NbGraderPreprocessor):
                                     "question.").tag(config=True)
     memory_mb = Int(4096, help="Address space of the submission's process, in MiB.").tag(config=True)
     cpu_seconds = Int(600, help="CPU time of the submission's process.").tag(config=True)
-    visible_tests = Bool(True, help="Run the release's visible test cells in the sandbox, for "
-                         "the messages they show the student. They award nothing (the questions "
-                         "of grading.py decide every point); False saves their time (in "
-                         "ch06 and ch08 they train models: most of a notebook's time), but a name "
-                         "that only a test cell defines is then undefined in the cells after "
-                         "it.").tag(config=True)
+    visible_tests = Union([Enum(engine.VISIBLE_TESTS), Bool()], default_value="failed", help=(
+        "Which of the release's visible test cells run in the sandbox, for the messages they "
+        "show the student; they award nothing (the questions of grading.py decide every "
+        "point). 'failed': those of the questions that lost points, in a second run once the "
+        "questions have decided (their messages are in the feedback; a right answer's tests "
+        "cost nothing: in ch06 and ch08 they train models, most of a notebook's time); 'all': "
+        "every one, in the same run; 'none': none (True and False mean 'all' and 'none'). A "
+        "test cell that binds a name a later cell reads always runs.")).tag(config=True)
     workers = Int(2, help="Submissions graded at once by python -m rnncore_grader autograde.").tag(config=True)
     base_uid = Int(BASE_UID, help="Submissions run as the first free uid from this one "
                                   "(no user may have it); graded as another user than root, "
@@ -138,13 +140,16 @@ def unreadable(spec, reason):
     return submission.graded(submission.prepare(spec.release, {}), None, unreadable=reason)
 
 
-NOT_RUN = ("The grader did not run this notebook's visible tests (c.SandboxedGrading."
-           "visible_tests = False): Validate shows their messages; every point comes from the "
-           "grader's own checks on hidden inputs.")
+NOT_RUN = {"none": "The grader did not run the visible tests of {cells} "
+                   "(c.SandboxedGrading.visible_tests = 'none'): Validate shows their messages; "
+                   "every point comes from the grader's own checks on hidden inputs.",
+           "failed": "The grader ran the visible tests of the questions that lost points only "
+                     "(not those of {cells}): Validate shows them all; every point comes from "
+                     "the grader's own checks on hidden inputs."}
 
 
 def grade_notebook(spec, seed, data, student, box, timeouts, log=None, notes=(),
-                   visible_tests=True):
+                   visible_tests="failed"):
     """The graded notebook (see rnncore_grader.submission.graded) of one submitted file's bytes,
     with the hidden inputs of this seed (Assignment.seed); notes: more grader's notes;
     visible_tests: see SandboxedGrading.visible_tests."""
@@ -164,8 +169,11 @@ def grade_notebook(spec, seed, data, student, box, timeouts, log=None, notes=(),
         log.info("%s/%s graded in %.1f s (%d run%s): %s", student, spec.name, result.seconds,
                  result.runs, "" if result.runs == 1 else "s",
                  ", ".join(f"{g} {s:g}/{m:g}" for g, (s, m) in result.scores.items()))
-    graded = submission.graded(prepared, result,
-                               [*notes, *found, *([] if visible_tests else [NOT_RUN])])
+    skipped = [prepared.cells[i].metadata.get("nbgrader", {}).get("grade_id", f"cell {i}")
+               for i in result.skipped]
+    mode = engine.visible_tests_mode(visible_tests)
+    not_run = [NOT_RUN[mode].format(cells=", ".join(skipped))] if skipped else []
+    graded = submission.graded(prepared, result, [*notes, *found, *not_run])
     graded.metadata["grader"] = {"seconds": round(result.seconds, 3), "runs": result.runs,
                                  "phases": {k: round(v, 4) for k, v in result.phases.items()}}
     return graded

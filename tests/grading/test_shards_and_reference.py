@@ -63,31 +63,54 @@ def _cell(source, **nbgrader):
     return cell
 
 
-def test_visible_tests_can_be_left_out_and_the_time_of_each_part_is_recorded():
-    """SandboxedGrading.visible_tests = False: the release's test cells do not run (here one
-    that would take 1 s and define a name), the question still decides the points; the engine
-    records where the time went."""
+def test_visible_tests_run_as_the_setting_says_and_the_time_of_each_part_is_recorded():
+    """SandboxedGrading.visible_tests: "all" runs every test cell in the one run; "none" leaves
+    out those that bind no name a later cell reads; "failed" (the default) runs, in a second run
+    after the questions, the test cells of the questions that lost points only. The questions
+    decide the points whatever the setting; the engine records where the time went."""
     from rnncore_grader import engine, sandbox
     from rnncore_grader.checks import expect
     cells = [_cell("import time"),
              _cell("def double(x):\n    return 2 * x", solution=True, grade_id="double"),
-             _cell("time.sleep(1)\nleft_by_the_test = 1\nassert double(2) == 4",
-                   grade=True, grade_id="test_double", points=1)]
+             _cell("time.sleep(1)\nleft_by_the_test = 1\nassert double(2) == 4, 'not 4'",
+                   grade=True, grade_id="test_double", points=1),
+             _cell("def half(x):\n    return x / 2", solution=True, grade_id="half"),
+             _cell("SHARED = 3\nassert half(4) == 2", grade=True, grade_id="test_half", points=1),
+             _cell("print(SHARED)")]                  # reads what test_half binds
     notebook = nbformat.v4.new_notebook(cells=cells)
 
-    def check(student, ref, rng):
+    def check_double(student, ref, rng):
         expect(student.double(21) == 42, "double(21) is not 42")
 
+    def check_half(student, ref, rng):
+        expect(student.half(4) == 2, "half(4) is not 2")
+
+    questions = {"test_double": check_double, "test_half": check_half}
+    points = {"test_double": 1.0, "test_half": 1.0}
+    wrong = nbformat.v4.new_notebook(cells=[*cells[:1], _cell("def double(x):\n    return 3 * x",
+                                     solution=True, grade_id="double"), *cells[2:]])
     box = sandbox.Sandbox(0, unsafe=True)            # (the runner as it is; no isolation needed)
     try:
-        results = {flag: engine.grade(box, notebook, {"test_double": check},
-                                      {"test_double": 1.0}, None, 0, visible_tests=flag)
-                   for flag in (True, False)}
+        results = {mode: engine.grade(box, notebook, questions, points, None, 0,
+                                      visible_tests=mode)
+                   for mode in ("all", "none", "failed", True, False)}
+        failing = engine.grade(box, wrong, questions, points, None, 0, visible_tests="failed")
     finally:
         box.close()
-    for flag, result in results.items():
-        assert result.scores == {"test_double": (1.0, 1.0)}, (flag, result.messages)
+    for mode, result in results.items():
+        assert result.scores == {"test_double": (1.0, 1.0), "test_half": (1.0, 1.0)}, mode
         assert set(result.phases) >= {"start", "other cells", "answer cells", "calls", "questions"}
-    assert results[True].phases["visible tests"] >= 1.0 and 2 in results[True].outcomes
-    assert "visible tests" not in results[False].phases and 2 not in results[False].outcomes
-    assert results[False].seconds < results[True].seconds - 0.7
+        assert result.outcomes[5]["output"] == "3\n", (mode, result.outcomes)  # test_half ran
+    assert results["all"].phases["visible tests"] >= 1.0 and 2 in results["all"].outcomes
+    assert results["all"].runs == 1 and results["all"].skipped == []
+    for mode in ("none", "failed", False):
+        assert results[mode].skipped == [2] and 2 not in results[mode].outcomes, mode
+        assert results[mode].seconds < results["all"].seconds - 0.7, mode
+        assert results[mode].runs == 1, mode
+    assert results[True].skipped == [] and results[False].skipped == [2]
+    # A question lost its points: its visible test ran again, after the questions, in order.
+    assert failing.scores["test_double"] == (0.0, 1.0) and failing.runs == 2
+    assert failing.skipped == [] and "not 4" in failing.outcomes[2]["error"]
+    assert failing.phases["visible tests"] >= 1.0
+    with pytest.raises(ValueError, match="failed, all, none"):
+        engine.grade(None, notebook, questions, points, None, 0, visible_tests="some")
