@@ -83,3 +83,25 @@ def test_lstm_params_dict_of_boxes_and_extra_keys():
                           + anp.sum(p["other"] ** 2))({**params, "other": np.ones(2)})
     np.testing.assert_allclose(extra["W_x"], ref["W_x"], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(extra["other"], 2 * np.ones(2))
+
+
+def test_work_and_result_arrays_start_at_their_own_offsets_mod_4096():
+    """shared._empty places each name's arrays at its own address mod 4096 (against 4K
+    aliasing), as views of a larger buffer: result() must not hand out again the memory of an
+    earlier result while a view of it (e.g. h_T = hs[-1]) is alive."""
+    names = [f"test.offset{k}" for k in range(5)]
+    arrays = [shared.result(name, (3, 2, 5), np.float32) for name in names]
+    offsets = [a.ctypes.data % 4096 for a in arrays]
+    assert len(set(offsets)) == len(names) and all(o % 64 == 0 for o in offsets)
+    for name, a, offset in zip(names, arrays, offsets):
+        assert a.shape == (3, 2, 5) and a.dtype == np.float32 and a.flags.c_contiguous
+        assert shared.work(name + ".w", (7,), np.float64).ctypes.data % 64 == 0
+        assert shared._empty(name, (4, 4), np.float64).ctypes.data % 4096 == offset
+    last, address = arrays[0][-1], arrays[0].ctypes.data   # a view of the first result only
+    del arrays
+    again = shared.result(names[0], (3, 2, 5), np.float32)
+    assert not np.shares_memory(again, last)
+    del last, again                                  # nothing refers to it now: reused
+    first = shared.result(names[0], (3, 2, 5), np.float32)
+    assert first.ctypes.data == address
+    assert shared.result(names[0], (3, 2, 5), np.float32) is not first
