@@ -18,8 +18,9 @@ For each case and cell it prints the median time (ms) of:
 Both sides get the same number of threads, --threads (default 1): it sets OPENBLAS_NUM_THREADS
 (and OMP_NUM_THREADS, MKL_NUM_THREADS) before numpy is imported, and PyTorch, in a child process,
 calls torch.set_num_threads with it. fast, ref, numpy and torch run in turn (round robin, one call
-each), so that a busy moment of the machine slows them alike. One thread is the default because a
-round robin is fair only then: with more, each side's idle pool threads spin-wait on the cores
+each, in a new random order each round), so that a busy moment of the machine slows them alike.
+One thread is the default because a round robin is fair only then: with more, each side's idle
+pool threads spin-wait on the cores
 for a while after its call (OpenBLAS's and OpenMP's busy waiting), while the other side runs;
 PyTorch's many short parallel regions (an LSTM step is several) suffered most (measured on 2
 cores: torch.nn.LSTM float64 char LM B=1 at 110 ms interleaved, 24 ms alone). With --threads N > 1
@@ -91,10 +92,20 @@ def cpu_model():
 
 def medians_ms(fns, repeats, warmup=2):
     """Median time (ms) of each function, run in turn (round robin), so that a busy moment of the
-    machine slows all of them alike. A function may return its own time as a float (torch)."""
+    machine slows all of them alike. A function may return its own time as a float (torch).
+
+    Each round runs the functions in a new random order (seeded): a call is slower when the one
+    before it has pushed its data out of the caches, so a fixed order favours the column that
+    follows a similar one. Measured with the fixed order fast, numpy, torch (float32 LSTM, one
+    function timed twice): fast right after torch 1.39 / 12.5 / 15.5 ms, the same fast right after
+    numpy 1.29 / 11.8 / 14.3 ms (char LM B=1, B=32, time series)."""
     times = {name: [] for name in fns}
+    order = list(fns)
+    shuffle = np.random.default_rng(0).shuffle
     for round_ in range(warmup + repeats):
-        for name, fn in fns.items():
+        shuffle(order)
+        for name in order:
+            fn = fns[name]
             start = CLOCK[0]()
             own = fn()
             if round_ >= warmup:
