@@ -19,8 +19,11 @@ from rnncore.fastpath import shared
 def test_column_blocks_multiply_as_one_matmul(M, K, N, blocks, transposed, dtype):
     rng = np.random.default_rng(0)
     x, W = rng.normal(size=(M, K)).astype(dtype), rng.normal(size=(K, N)).astype(dtype)
-    product = shared.ColumnBlocks("test.blocks", np.ascontiguousarray(W.T).T if transposed else W, M)
+    W_given = np.ascontiguousarray(W.T).T if transposed else W
+    product = shared.ColumnBlocks("test.blocks", W_given, M)
     assert product.n == blocks
+    if blocks == 1 and (M == 1 or not transposed):  # W itself, not a copy
+        assert np.shares_memory(product.blocks, W_given)
     out = np.full((M, N), np.nan, dtype)
     product.matmul(x, out)
     np.testing.assert_allclose(out, x @ W, rtol=1e-5 if dtype == np.float32 else 1e-12,
