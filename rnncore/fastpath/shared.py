@@ -159,7 +159,7 @@ class WeightGradients:
         T, B, D = xs.shape
         H, dt = hs.shape[-1], hs.dtype
         self.xs, self.h0, self.hs, self.D = xs, h0, hs, D
-        self.rows = work(name + ".rows", (steps_per_block * B, D + 1 + H), dt)
+        self.rows = work(name + ".sum_rows", (steps_per_block * B, D + 1 + H), dt)
         self.rows[:, D] = 1
         if x_cols is None:                           # (rows, columns of dz) of each matmul
             self.parts = [(slice(None), slice(None))]
