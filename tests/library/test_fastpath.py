@@ -108,3 +108,19 @@ def test_work_and_result_arrays_start_at_their_own_offsets_mod_4096():
     first = shared.result(names[0], (3, 2, 5), np.float32)
     assert first.ctypes.data == address
     assert shared.result(names[0], (3, 2, 5), np.float32) is not first
+
+
+@pytest.mark.parametrize("cell", [lstm, gru])
+@pytest.mark.parametrize("B", [1, 32])
+def test_work_arrays_are_kept_between_calls_of_one_shape(cell, B):
+    """Each work array has a name of its own: a second forward + backward of the same shapes
+    makes none anew (two arrays of different shapes under one name were both made at every
+    call)."""
+    rng = np.random.default_rng(4)
+    params = cell.init(65, 128, rng, dtype=np.float32)
+    xs = rng.normal(size=(3, B, 65)).astype(np.float32)
+    grad = autograd.grad(lambda p: anp.sum(cell.forward(p, xs)[0] ** 2))
+    grad(params)
+    kept = dict(shared._kept.__dict__)
+    grad(params)
+    assert [name for name, a in shared._kept.__dict__.items() if a is not kept.get(name)] == []
