@@ -221,7 +221,7 @@ def run_dtype(dtype, args, blas, threads):
     rng = np.random.default_rng(0)
     for name in args.cells:
         module = CELLS[name]
-        for case, D, H, T, B in CASES:
+        for case, D, H, T, B in (c for c in CASES if c[0] in args.cases):
             params = module.init(D, H, rng, dtype)
             xs, G = inputs(case, D, H, T, B, dtype, rng)
             fast = autograd.grad(lambda p: anp.sum(module.forward(p, xs)[0] * G))
@@ -258,6 +258,9 @@ def main():
     parser.add_argument("--dtype", choices=["float32", "float64", "both"], default="float32")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--cells", nargs="+", choices=list(CELLS), default=list(CELLS))
+    parser.add_argument("--cases", nargs="+", choices=[c[0] for c in CASES],
+                        default=[c[0] for c in CASES], metavar="CASE",
+                        help="some of the cases only, by name, e.g. --cases 'char LM B=1'")
     parser.add_argument("--no-reference", action="store_true", help="skip the (slow) reference path")
     parser.add_argument("--clock", choices=list(CLOCKS), default="wall",
                         help="wall: elapsed time; cpu: the process's CPU time (all its threads), "
