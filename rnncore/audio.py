@@ -59,18 +59,21 @@ def spoken_words(rng, B, words=WORDS, duration=0.5, sample_rate=SAMPLE_RATE, snr
     u = (t - onset[:, None]) / n[:, None]                                   # (B, N): 0..1 inside
     inside = (u >= 0) & (u <= 1)
     position = np.clip(u, 0.0, 1.0) * segments[labels][:, None]             # which glide, where
-    i = np.minimum(position.astype(int), segments[labels][:, None] - 1)     # (B, N)
-    frac = (position - i)[..., None]
-    vowels = targets[labels]                                                # (B, K, 2)
-    start = np.take_along_axis(vowels, i[..., None], axis=1)                # (B, N, 2)
-    end = np.take_along_axis(vowels, i[..., None] + 1, axis=1)
-    formants = (start * (1 - frac) + end * frac) * tract[:, None, None]     # (B, N, 2) in Hz
-    phase = 2 * np.pi * np.cumsum(formants, axis=1) / sample_rate           # integrate frequency
-    phase += rng.uniform(0.0, 2 * np.pi, size=(B, 1, 2))
+    vowels = targets[labels] * tract[:, None, None]                         # (B, K, 2) in Hz
+    # Glide k moves the formants from vowel k to vowel k+1 while the position goes from k to
+    # k+1: formants = vowel 0 + sum over k of clip(position - k, 0, 1) (vowel k+1 - vowel k).
+    steps = np.diff(vowels, axis=1)                                         # (B, K-1, 2)
+    formants = np.empty((2, B, N))                                          # one (B, N) each
+    for f in range(2):
+        formants[f] = vowels[:, :1, f]
+        for k in range(K - 1):
+            formants[f] += np.clip(position - k, 0.0, 1.0) * steps[:, k:k + 1, f]
+    phase = 2 * np.pi * np.cumsum(formants, axis=2) / sample_rate           # integrate frequency
+    phase += rng.uniform(0.0, 2 * np.pi, size=(B, 1, 2)).transpose(2, 0, 1)
     hum = 0.3 * np.sin(2 * np.pi * f0[:, None] * t / sample_rate
                        + rng.uniform(0.0, 2 * np.pi, size=(B, 1)))                 # (B, N)
     envelope = np.sqrt(np.sin(np.pi * np.clip(u, 0.0, 1.0))) * inside
-    word = envelope * (np.sin(phase[..., 0]) + 0.6 * np.sin(phase[..., 1]) + hum)   # (B, N)
+    word = envelope * (np.sin(phase[0]) + 0.6 * np.sin(phase[1]) + hum)             # (B, N)
     power = np.sum(word ** 2, axis=1, keepdims=True) / np.sum(inside, axis=1, keepdims=True)
     noise = rng.normal(size=word.shape) * np.sqrt(power / 10 ** (snr_db / 10))
     return word + noise, labels

@@ -85,3 +85,38 @@ def test_spoken_words_are_reproducible_and_checked():
         audio.spoken_words(np.random.default_rng(0), 2, words=("ax",))
     with pytest.raises(ValueError, match="must fit in the clip"):
         audio.spoken_words(np.random.default_rng(0), 2, duration=0.3)
+
+
+def _spoken_words_by_indexing(rng, B, snr_db, duration=0.5, sample_rate=audio.SAMPLE_RATE):
+    """A second implementation of audio.spoken_words (with its default ranges): each sample's
+    formants taken from the two vowels it glides between, by index."""
+    words, N = audio.WORDS, int(round(duration * sample_rate))
+    K = max(len(w) for w in words) + 1
+    targets = np.array([[audio.VOWELS[c] for c in w + w[-1] * (K - len(w))] for w in words])
+    segments = np.array([max(len(w) - 1, 1) for w in words])
+    labels = rng.integers(len(words), size=B)
+    tract, n = rng.uniform(0.8, 1.25, size=B), rng.uniform(0.2, 0.4, size=B) * sample_rate
+    onset, f0, t = rng.uniform(0.0, N - n), rng.uniform(90.0, 250.0, size=B), np.arange(N)
+    u = (t - onset[:, None]) / n[:, None]
+    inside = (u >= 0) & (u <= 1)
+    position = np.clip(u, 0.0, 1.0) * segments[labels][:, None]
+    i = np.minimum(position.astype(int), segments[labels][:, None] - 1)
+    frac = (position - i)[..., None]
+    start = np.take_along_axis(targets[labels], i[..., None], axis=1)
+    end = np.take_along_axis(targets[labels], i[..., None] + 1, axis=1)
+    formants = (start * (1 - frac) + end * frac) * tract[:, None, None]
+    phase = 2 * np.pi * np.cumsum(formants, axis=1) / sample_rate
+    phase += rng.uniform(0.0, 2 * np.pi, size=(B, 1, 2))
+    hum = 0.3 * np.sin(2 * np.pi * f0[:, None] * t / sample_rate
+                       + rng.uniform(0.0, 2 * np.pi, size=(B, 1)))
+    envelope = np.sqrt(np.sin(np.pi * np.clip(u, 0.0, 1.0))) * inside
+    word = envelope * (np.sin(phase[..., 0]) + 0.6 * np.sin(phase[..., 1]) + hum)
+    power = np.sum(word ** 2, axis=1, keepdims=True) / np.sum(inside, axis=1, keepdims=True)
+    return word + rng.normal(size=word.shape) * np.sqrt(power / 10 ** (snr_db / 10)), labels
+
+
+def test_spoken_words_glide_between_the_vowels_as_by_indexing():
+    signals, labels = audio.spoken_words(np.random.default_rng(3), 40, snr_db=2.0)
+    expected, expected_labels = _spoken_words_by_indexing(np.random.default_rng(3), 40, 2.0)
+    np.testing.assert_array_equal(labels, expected_labels)
+    np.testing.assert_allclose(signals, expected, rtol=0, atol=1e-9)
