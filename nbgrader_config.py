@@ -37,6 +37,9 @@ c.Autograde.autograde_preprocessors = [SandboxedGrading, IgnorePattern, ClearMet
 c.Autograde.exporter_class = SubmissionExporter
 c.SandboxedGrading.cell_timeout = 60      # seconds per cell of a submission
 c.SandboxedGrading.call_timeout = 30      # seconds per call of a student's function by a check
+# The visible tests award nothing (the questions decide every point): they run for the feedback
+# of the questions that lost points ("failed"); "all" runs every one, "none" none.
+c.SandboxedGrading.visible_tests = "failed"
 # grading.py holds the trusted questions: never released, never copied next to a submission.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "grading.py"]
 

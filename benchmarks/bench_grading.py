@@ -12,11 +12,11 @@
    wall time / N, and CPU-seconds / N (the command and every process it waited for: kernels,
    sandboxes; os.wait4).
 2. Where the grader's time goes: per notebook, from the times each graded notebook records
-   (metadata grader.phases: the sandboxed process's start, the notebook's own cells, the answer
-   cells, the visible tests, the questions' calls into the sandbox, the questions' own work), and
-   what a start costs, measured apart (CPU, median of 5): Python's start, the runner's imports
-   (numpy, rnncore), IPython's cell transformer, and the sandbox's own set-up (the rest of a
-   whole sandboxed start). CPU-seconds come from a cpuacct cgroup per command where cgroup v1's
+   (metadata grader.phases: the run's start, the notebook's own cells, the answer cells, the
+   visible tests, the questions' calls into the sandbox, the questions' own work), and what a
+   start costs, measured apart (CPU): a worker's zygote (bwrap, Python and the imports, once per
+   worker) with Python's start and the imports apart (median of 5), and a run forked by the
+   zygote (what every submission pays). CPU-seconds come from a cpuacct cgroup per command where cgroup v1's
    cpuacct is mounted (as root): every process counts, sandboxes included.
 3. The whole term: the same two commands on a sample of each of the 8 assignments (--sample
    submissions: the solution, then wrong answers and alternatives spread over the corpus), their
@@ -193,13 +193,13 @@ def median_cpu(command, repeat=5):
 
 
 def start_costs():
-    """CPU-seconds of what every sandboxed run pays before the notebook's first cell."""
+    """CPU-seconds of what sandboxed runs pay before the notebook's first cell: each worker's
+    zygote once, then a fork per run."""
     python = [sys.executable, "-I", "-c"]
     bare = median_cpu(python + ["pass"])
-    runner = median_cpu(python + ["from rnncore_grader import runner"])
-    transformer = median_cpu(python + ["from rnncore_grader import runner; runner.transform('x')"])
+    preload = median_cpu(python + ["from rnncore_grader import runner; runner._preload()"])
     # A process that starts `runs` sandboxed runs up to the runner's first reply, minus the same
-    # process starting none, per run.
+    # process starting none: with 1, the zygote's start and one fork; from 1 to 6, five forks.
     probe = ("import sys; sys.path.insert(0, {root!r})\n"
              "from rnncore_grader import engine\n"
              "from rnncore_grader.nbgrader_plugin import SandboxedGrading\n"
@@ -209,20 +209,18 @@ def start_costs():
              "    session.ensure(); session.close()\n"
              "box.close()\n")
     cpu = {}
-    for runs in (0, 5):
+    for runs in (0, 1, 6):
         code, _, err, _, cpu[runs] = timed(
             [sys.executable, "-c", probe.format(root=str(ROOT), runs=runs)], ROOT)
         if code != 0:
             raise SystemExit(err[-3000:])
-    whole = (cpu[5] - cpu[0]) / 5
-    # (the sandbox's own part is the difference of two noisy figures: shown, not trusted alone)
-    return {"a whole sandboxed start, to the runner's first reply": whole,
+    return {"a worker's zygote and its first run (once per worker and command)": cpu[1] - cpu[0],
             "- of which, measured apart without the sandbox: Python's start (python -I -c pass)":
                 bare,
-            "- the runner's imports (numpy, rnncore)": runner - bare,
-            "- IPython's cell transformer (imported for the first cell)": transformer - runner,
-            "- the rest: the sandbox's own set-up (sh, cgroup, bwrap), within the noise if < 0":
-                whole - transformer}
+            "- the zygote's imports (numpy, autograd, rnncore, IPython's cell transformer)":
+                preload - bare,
+            "each later run, forked by the zygote, to the runner's first reply":
+                (cpu[6] - cpu[1]) / 5}
 
 
 PHASES = ["start", "other cells", "answer cells", "visible tests", "calls", "questions"]
@@ -290,7 +288,7 @@ def main():
         print("|---|---|")
         for name, seconds in phase_table(graded["phases"], graded["own"]).items():
             print(f"| {name} | {seconds:.3f} |")
-        print("\nWhat each sandboxed start costs (CPU-seconds, median of 5)\n")
+        print("\nWhat a sandboxed start costs (CPU-seconds)\n")
         print("| part of a start | CPU-s |")
         print("|---|---|")
         for name, seconds in start_costs().items():

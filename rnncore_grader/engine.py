@@ -123,19 +123,11 @@ class Session:
 
     # --- the process ---------------------------------------------------------------------------
     def kill(self):
+        """End the run and everything it started; its exit code (see sandbox.Run.stop)."""
         if self.process is None:
             return None
         process, self.process = self.process, None
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        for pipe in (process.stdin, process.stdout):
-            try:
-                pipe.close()
-            except OSError:
-                pass
-        return process.wait()
+        return process.stop()
 
     def ended(self, code):
         """How the run ended (code: the run's exit status), naming the whole run's memory limit
@@ -147,12 +139,6 @@ class Session:
         return _exit_description(code)
 
     def close(self):
-        if self.process is not None:
-            try:
-                self.process.stdin.close()            # the runner ends at EOF
-                self.process.wait(timeout=2)
-            except Exception:
-                pass
         self.kill()
 
     def ensure(self):

@@ -14,7 +14,10 @@ nbformat 3 or is another assignment's notebook scores zero with a reason, and th
 grades with the same function, grade_notebook, several submissions at a time, and records them
 with the same nbgrader steps.
 """
+import atexit
+import contextlib
 import hashlib
+import threading
 
 import nbformat
 from nbconvert.exporters import NotebookExporter
@@ -26,6 +29,16 @@ from rnncore_grader import assignment as assignments, engine, sandbox, submissio
 from rnncore_grader.sandbox import BASE_UID
 
 _DESCRIBED = []
+_KEPT, _KEPT_LOCK = {}, threading.Lock()     # settings -> the Sandbox kept (SandboxedGrading)
+
+
+@atexit.register
+def _close_kept():
+    with _KEPT_LOCK:
+        boxes = list(_KEPT.values())
+        _KEPT.clear()
+    for box in boxes:
+        box.close()
 
 
 
@@ -62,6 +75,25 @@ class SandboxedGrading(NbGraderPreprocessor):
             self.log.info("%s", sandbox.describe(self.limits()))
         return sandbox.Sandbox(worker, self.limits(), unsafe=unsafe, base_uid=self.base_uid)
 
+    @contextlib.contextmanager
+    def _kept_box(self):
+        """A Sandbox with these settings, kept in this process from one notebook to the next
+        (nbgrader makes a new preprocessor for every notebook; the Sandbox's zygote imports numpy
+        and rnncore once), closed when the process ends. In the formgrader's server it stays
+        between two Autograde clicks: one idle zygote and its uid."""
+        key = (self.sandbox, self.limits(), self.base_uid)
+        with _KEPT_LOCK:
+            box = _KEPT.pop(key, None)
+        if box is None:
+            box = self.box()
+        try:
+            yield box
+        finally:
+            with _KEPT_LOCK:
+                box, _KEPT[key] = _KEPT.get(key), box    # (one kept; another one closes)
+            if box is not None:
+                box.close()
+
     def limits(self):
         return sandbox.Limits(memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds,
                               run_memory_mb=self.run_memory_mb)
@@ -82,14 +114,11 @@ class SandboxedGrading(NbGraderPreprocessor):
                              spec.name, read["unreadable"])
             graded = unreadable(spec, read["unreadable"])
         else:
-            box = self.box()
-            try:
+            with self._kept_box() as box:
                 graded = grade_notebook(spec, seed, nbformat.writes(nb).encode(),
                                         info["student"], box, self.timeouts(), self.log,
                                         notes=read.get("notes", ()),
                                         visible_tests=self.visible_tests)
-            finally:
-                box.close()
         graded.metadata.setdefault("grader", {})["submitted_sha256"] = read.get("submitted_sha256")
         return graded, resources
 
