@@ -171,9 +171,9 @@ class WeightGradients:
         self.scratch = [work(f"{name}.sum{k}", shape, dt) for k, shape in enumerate(shapes)]
         self.first = True
 
-    def add(self, steps, dz):
-        """Add the block ``steps``' terms; dz: (n, B, G), the gradients of its pre-activations."""
-        n, B, G = dz.shape
+    def _rows(self, steps, B):
+        """The rows [x_t, 1, h_{t-1}] of the block's steps, (n*B, D+1+H)."""
+        n = steps.stop - steps.start
         D, H, rows = self.D, self.hs.shape[-1], self.rows[:n * B]
         rows[:, :D] = self.xs[steps].reshape(n * B, D)
         h_rows = rows[:, D + 1:]
@@ -182,12 +182,32 @@ class WeightGradients:
             h_rows[B:] = self.hs[:steps.stop - 1].reshape(-1, H)
         else:
             h_rows[:] = self.hs[steps.start - 1:steps.stop - 1].reshape(n * B, H)
+        return rows
+
+    def add(self, steps, dz):
+        """Add the block ``steps``' terms; dz: (n, B, G), the gradients of its pre-activations."""
+        n, B, G = dz.shape
+        rows = self._rows(steps, B)
         dz = dz.reshape(n * B, G)
         for (r, c), total, scratch in zip(self.parts, self.sums, self.scratch):
             if self.first:
                 onp.matmul(rows[:, r].T, dz[:, c], out=total)
             else:
                 total += onp.matmul(rows[:, r].T, dz[:, c], out=scratch)
+        self.first = False
+
+    def add_blocks(self, steps, dz):
+        """:meth:`add` for dz given gate-major: (k, n*B, G/k), gate j's gradients in columns
+        j*G/k:(j+1)*G/k of the sums (the LSTM's, see :mod:`.lstm`; without ``x_cols``)."""
+        k, _, width = dz.shape
+        rows = self._rows(steps, self.hs.shape[1])
+        total = self.sums[0]
+        columns = total.reshape(len(total), k, width).transpose(1, 0, 2)   # (k, D+1+H, G/k)
+        if self.first:
+            onp.matmul(rows.T, dz, out=columns)
+        else:
+            scratch = self.scratch[0].reshape(k, len(total), width)
+            columns += onp.matmul(rows.T, dz, out=scratch)
         self.first = False
 
     def result(self):

@@ -48,7 +48,7 @@ def fast_path_gates(cell, params, xs, state, H):
     if cell is lstm:
         hs, cs, _, fused = fastpath.lstm.numpy_forward(params["W_x"], params["W_h"], params["b"],
                                                        xs, *state)
-        blocks = {k: fused[..., n * H:(n + 1) * H] for n, k in enumerate("ifgo")}   # i, f, g, o
+        blocks = {k: fused[:, n] for n, k in enumerate("ifgo")}   # fused: (T, 4, B, H), i f g o
         return {"h": hs, "c": cs, **blocks}
     hs, fused = fastpath.gru.numpy_forward(params["W_x"], params["W_h"], params["b_x"],
                                            params["b_h"], xs, state)  # fused: [r, z, hn, n]
