@@ -169,7 +169,7 @@ class WeightGradients:
             shapes = [(D + 1, len(range(G)[x_cols])), (1 + H, len(range(G)[h_cols]))]
         self.sums = [result(f"{name}.grads{k}", shape, dt) for k, shape in enumerate(shapes)]
         self.scratch = [work(f"{name}.sum{k}", shape, dt) for k, shape in enumerate(shapes)]
-        self.first = True
+        self.name, self.first, self.by_gate = name, True, None
 
     def _rows(self, steps, B):
         """The rows [x_t, 1, h_{t-1}] of the block's steps, (n*B, D+1+H)."""
@@ -198,16 +198,17 @@ class WeightGradients:
 
     def add_blocks(self, steps, dz):
         """:meth:`add` for dz given gate-major: (k, n*B, G/k), gate j's gradients in columns
-        j*G/k:(j+1)*G/k of the sums (the LSTM's, see :mod:`.lstm`; without ``x_cols``)."""
+        j*G/k:(j+1)*G/k of the sums (the LSTM's, see :mod:`.lstm`; without ``x_cols``). The
+        block's terms are summed gate-major too, (k, D+1+H, G/k), and put in the sums' columns
+        once, by :meth:`result`: adding each block into the (D+1+H, G) sums' strided column
+        blocks cost 230 instead of 195 us a block (float32 LSTM char LM B=32: 0.45 ms a call)."""
         k, _, width = dz.shape
         rows = self._rows(steps, self.hs.shape[1])
-        total = self.sums[0]
-        columns = total.reshape(len(total), k, width).transpose(1, 0, 2)   # (k, D+1+H, G/k)
         if self.first:
-            onp.matmul(rows.T, dz, out=columns)
+            self.by_gate = work(self.name + ".by_gate", (k, len(self.sums[0]), width), dz.dtype)
+            onp.matmul(rows.T, dz, out=self.by_gate)
         else:
-            scratch = self.scratch[0].reshape(k, len(total), width)
-            columns += onp.matmul(rows.T, dz, out=scratch)
+            self.by_gate += onp.matmul(rows.T, dz, out=self.scratch[0].reshape(self.by_gate.shape))
         self.first = False
 
     def result(self):
@@ -216,6 +217,9 @@ class WeightGradients:
         if self.first:                               # no steps (T = 0): the sums are zero
             for total in self.sums:
                 total[:] = 0
+        elif self.by_gate is not None:               # see add_blocks
+            k, R, width = self.by_gate.shape
+            self.sums[0].reshape(R, k, width)[:] = self.by_gate.transpose(1, 0, 2)
         D, (x_sum, h_sum) = self.D, (self.sums * 2)[:2]
         if len(self.sums) == 1:
             return x_sum[:D], x_sum[D], x_sum[D + 1:], x_sum[D]
