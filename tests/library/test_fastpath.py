@@ -1,6 +1,7 @@
 """Tests for what rnncore.fastpath does for speed only: the step matmuls in blocks of columns
-(fastpath.shared.ColumnBlocks, in the LSTM and the GRU), and the LSTM's primitive over the params
-dict, each against the plain computation. (test_cells.py holds the layers to the reference path, finite differences and
+(fastpath.shared.ColumnBlocks, in the GRU), the LSTM's gate-major arrays and batched gate
+matmuls (B > 1), its primitive over the params dict, and the work arrays kept between calls,
+each against the plain computation. (test_cells.py holds the layers to the reference path, finite differences and
 PyTorch at sizes where nothing is split.)"""
 import autograd
 import autograd.numpy as anp
@@ -33,9 +34,9 @@ def test_column_blocks_multiply_as_one_matmul(M, K, N, blocks, transposed, dtype
     np.testing.assert_allclose(out, x @ W, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("D, H, B", [(1, 64, 64), (65, 128, 32)])  # the recurrent matmuls split
+@pytest.mark.parametrize("D, H, B", [(1, 64, 64), (65, 128, 32)])  # with and without few inputs
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_lstm_with_split_matmuls_agrees_with_the_reference(D, H, B, dtype):
+def test_lstm_with_gate_major_batches_agrees_with_the_reference(D, H, B, dtype):
     rng = np.random.default_rng(1)
     params = lstm.init(D, H, rng, dtype=dtype)
     xs = rng.normal(size=(3, B, D)).astype(dtype)
