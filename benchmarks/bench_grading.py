@@ -2,6 +2,7 @@
 
     python benchmarks/bench_grading.py [--assignment ch01_basic_structure] [--copies 1]
                                        [--sample 4] [--students 300] [--cores 2] [--jobs 2]
+                                       [--term-students 0]
                                        [--grader-config 'c.SandboxedGrading.visible_tests = False']
 
 1. Head to head on --assignment: a temporary course receives N submissions (the solution, the
@@ -23,7 +24,11 @@
    CPU-seconds per notebook, and a term of --students students EXTRAPOLATED from them: CPU-minutes
    = students x the sum over assignments of CPU-s per notebook (+ each command's fixed start-up
    once per assignment), and its wall time on --cores free cores = CPU / cores (a floor: it assumes
-   the cores are free and evenly busy).
+   the cores are free and evenly busy). With so few submissions a batch keeps its workers
+   busy only part of the time and each worker's zygote starts for two or three notebooks, so
+   the wall time extrapolated from it is high, and the CPU floor low.
+4. The term, measured (--term-students N): N students of every assignment, each assignment one
+   batch of the grader, start-ups included; the measured wall time scaled to --students.
 
 Needs root (the sandbox). Quote the figures with the machine's load (printed).
 """
@@ -240,6 +245,10 @@ def main():
     parser.add_argument("--sample", type=int, default=4, help="submissions per assignment for "
                                                               "the term (0: skip the term)")
     parser.add_argument("--students", type=int, default=300)
+    parser.add_argument("--term-students", type=int, default=0, metavar="N",
+                        help="4. also grade N students of every assignment with the grader "
+                             "(the corpus over and over) and scale the measured wall time to "
+                             "--students (0: skip)")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--grader-config", action="append", default=[], metavar="LINE",
@@ -334,8 +343,46 @@ def main():
                   f"measured: {s * totals['plain_wall'] / 60:.1f} min")
             print(f"- throughput per notebook over the term, grader / plain: "
                   f"{plain_cpu / grader_cpu:.1f}x in CPU-seconds")
+        # 4. the term, measured on --term-students
+        if args.term_students:
+            measured_term(tmp, args.term_students, args.students, args.jobs)
     load = os.getloadavg()
     print(f"\nLoad average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+def cycled(assignment, n):
+    """n submissions of the assignment: the answer corpus (solution, release, wrong answers,
+    alternatives) over and over under new student ids. Wrong answers are most of the corpus,
+    far more than in a class: it costs the grader more (their visible tests run again)."""
+    found = [codes for _, codes in submissions(assignment).values()]
+    return {f"student{k:04d}": found[k % len(found)] for k in range(n)}
+
+
+def measured_term(tmp, n, students, jobs):
+    """Each assignment's batch of n students graded by `python -m rnncore_grader autograde`
+    (one command per assignment, start-up included), and the sum scaled to `students`."""
+    print(f"\n4. The term, measured: {n} students x {len(ASSIGNMENTS)} assignments graded by the "
+          f"grader ({jobs} at a time; each assignment's submissions are its answer corpus "
+          f"cycled)\n")
+    print("| assignment | batch wall s | batch CPU-s | wall s / notebook | CPU-s / notebook |")
+    print("|---|---|---|---|---|")
+    wall = cpu = 0.0
+    for assignment in ASSIGNMENTS:
+        path = tmp / f"measured-{assignment}"
+        course(path, assignment, cycled(assignment, n), plain=False)
+        command = [sys.executable, "-m", "rnncore_grader", "autograde", assignment, "--jobs",
+                   str(jobs)]
+        code, out, err, w, c = timed(command, path)
+        if code != 0:
+            raise SystemExit(out + err[-3000:])
+        wall, cpu = wall + w, cpu + c
+        print(f"| {assignment} | {w:.1f} | {c:.1f} | {w / n:.2f} | {c / n:.2f} |")
+        shutil.rmtree(path)
+    print(f"| all {len(ASSIGNMENTS)} | {wall:.1f} | {cpu:.1f} | | |")
+    print(f"\nMeasured: {n * len(ASSIGNMENTS)} notebooks in {wall / 60:.1f} min wall "
+          f"({cpu / 60:.1f} CPU-minutes). Scaled to {students} students (x {students / n:.2f}, "
+          f"start-ups included, so slightly high): {wall * students / n / 60:.1f} min wall, "
+          f"{cpu * students / n / 60:.1f} CPU-minutes (target: under 20 min).")
 
 
 if __name__ == "__main__":

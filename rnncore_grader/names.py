@@ -14,6 +14,8 @@ string) keeps every test cell before it, and itself if it is one.
 """
 import ast
 
+from rnncore_grader.wire import AST_LOCK
+
 
 def _loads(node):
     """Names an expression (or any node) reads, less those it binds itself first (comprehension
@@ -124,8 +126,9 @@ def cell_names(code):
     that is only a string to the parser)."""
     from rnncore_grader.runner import transform
     try:
-        python = transform(code)
-        tree = ast.parse(python)
+        with AST_LOCK:                   # (CPython 3.11's ast is not thread-safe: see wire)
+            python = transform(code)
+            tree = ast.parse(python)
     except SyntaxError:
         return None
     if python != code and "get_ipython()" in python:

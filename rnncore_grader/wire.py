@@ -84,17 +84,18 @@ def encode(value):
 
 
 # np.load reads each array's header with ast.literal_eval. In CPython 3.11 the ast module's
-# recursion counter is shared by all threads, so two graders' threads decoding at once can fail
-# with "SystemError: AST constructor recursion depth mismatch" (seen once in CI, a student then
-# losing a point): one thread decodes at a time.
-_LOADING = threading.Lock()
+# recursion counter is shared by all threads, so two graders' threads building ast objects at
+# once can fail with "SystemError: AST constructor recursion depth mismatch" (seen in CI, a
+# student then losing a point, and in rnncore_grader.names's ast.parse): every use of the ast
+# module in the grading process holds this lock.
+AST_LOCK = threading.Lock()
 
 
 def decode(body, functions=False):
     """The value in a message's body (the bytes after its length). Library names become the
     functions they name only with functions=True (the sandbox's side)."""
     try:
-        with _LOADING, np.load(io.BytesIO(body), allow_pickle=False) as archive:
+        with AST_LOCK, np.load(io.BytesIO(body), allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
         meta = json.loads(str(arrays.pop("__meta__")))
     except Exception as error:                          # bad zip, pickled or unreadable entries
