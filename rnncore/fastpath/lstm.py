@@ -59,29 +59,25 @@ def numpy_forward(W_x, W_h, b, xs, h0, c0):
     # ufuncs by local names with positional outputs and index per-gate views of the whole array.
     add, multiply, tanh, matmul = onp.add, onp.multiply, onp.tanh, onp.matmul
     W_rec = W if few_inputs else W_hs                # (K, 4H)
-    if B > 1:                                        # (4, K, H), gate-major
-        W_rec = gate_blocks("lstm.W_blocks", W_rec)
+    if B == 1:                                       # one (1, 4H) row times W_rec
+        z_out, zh_out = gates.reshape(T, 1, 4 * H), zh.reshape(1, 4 * H)
+    else:                                            # (4, B, H): times W_rec's gate blocks
+        W_rec, z_out, zh_out = gate_blocks("lstm.W_blocks", W_rec), gates, zh
         W_xs4, b_s4 = gate_blocks("lstm.W_x_blocks", W_xs), b_s.reshape(4, 1, H)
     for steps in blocks(T, B * 4 * H):
-        if not few_inputs:
+        if not few_inputs:                           # (x_t W_x + b) s
             if B == 1:
-                input_term(xs[steps], W_xs, b_s, out=gates[steps].reshape(-1, 1, 4 * H))
-            else:                                    # (x_t W_x + b) s, gate by gate
-                matmul(xs[steps][:, None], W_xs4, gates[steps])
+                input_term(xs[steps], W_xs, b_s, out=z_out[steps])
+            else:
+                matmul(xs[steps][:, None], W_xs4, gates[steps])   # gate by gate
                 add(gates[steps], b_s4, gates[steps])
         for t in range(steps.start, steps.stop):
             a = gates[t]                             # (4, B, H)
             if few_inputs:
                 rows[:, H:H + D] = xs[t]
-                if B == 1:
-                    matmul(rows, W_rec, a.reshape(1, 4 * H))   # z_t s
-                else:
-                    matmul(rows, W_rec, a)
+                matmul(rows, W_rec, z_out[t])        # z_t s
             else:
-                if B == 1:
-                    matmul(h, W_rec, zh.reshape(1, 4 * H))
-                else:
-                    matmul(h, W_rec, zh)
+                matmul(h, W_rec, zh_out)
                 add(a, zh, a)                        # z_t s
             tanh(a, a)
             multiply(a, scale, a)
