@@ -101,7 +101,8 @@ class ColumnBlocks:
     one block and contiguous already, or one block and M = 1: a row times a transposed view
     (W_h.T) is as fast as times a copy (float32 (1, 512) @ (512, 128): 3.1 vs 3.5 us), and the
     copy alone costs 58 us (float32; 46 float64): LSTM char LM B=1 forward + backward 1.28 ->
-    1.18 ms float32, 2.00 -> 1.93 float64, GRU 1.45 -> 1.42 (A/B in alternating processes).
+    1.18 ms float32, 2.00 -> 1.93 float64 (when the LSTM used this class; it now multiplies by
+    the view W_h.T itself with B = 1), GRU 1.45 -> 1.42 (A/B in alternating processes).
     """
 
     def __init__(self, name, W, M):
