@@ -7,16 +7,27 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import defvjp_argnums, primitive
 
 from ..validation import check_gradient
-from .shared import ColumnBlocks, WeightGradients, backward_blocks, blocks, input_term, result, work
+from .shared import WeightGradients, backward_blocks, blocks, input_term, result, work
 
 
 def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
     r"""The forward loop in plain numpy, writing in place. Returns hs (T, B, H) and gates.
 
-    ``gates: (T, B, 4H)`` holds [r, z, h_prev W_hn + b_hn, n] of every step, for the backward
-    pass. The input terms x_t W_x + b_x (+ b_hr, b_hz, which add to them) are computed with one
-    matmul per block of steps (:mod:`.shared`). σ(a) = (1 + tanh(a/2)) / 2, so the r and z columns
-    are halved once (``s``) and one tanh, * 0.5, + 0.5 gives r and z together.
+    ``gates: (T, 4, B, H)`` holds [r, z, h_prev W_hn + b_hn, n] of every step (``gates[t, 1]``
+    is z_t), for the backward pass: gate-major, as the LSTM's (:mod:`.lstm`), so that every
+    elementwise operation on a gate reads and writes whole contiguous (B, H) arrays instead of
+    (B, H) column slices of a (B, 4H) array, which numpy's loops go through row by row. The step
+    matmul writes the three blocks of h_{t-1} W_h with one batched matmul by W_h's (3, H, H) gate
+    blocks (:func:`gate_blocks`), and the input terms x_t W_x + b_x (+ b_hr, b_hz, which add
+    to them) come gate-major from one batched matmul per block of steps (:mod:`.shared`; a
+    broadcast product with D = 1). With B = 1 both layouts are the same memory and a step's
+    matmul is one (1, H) @ (H, 3H) product. Measured against the (T, B, 4H) layout with the
+    step matmuls in column blocks (:class:`.shared.ColumnBlocks`) (autograd.grad of sum(hs * G),
+    1 thread, A/B in alternating processes, medians): the capstone's T=40, B=32, D=8, H=32 3.1
+    -> 2.3 ms float64, 2.1 -> 1.5 ms float32; benchmarks/bench_cells.py float64 char LM B=32
+    -13%, time series -19%, long range -18%, B=1 unchanged; float32 -21%, -29%, -23%, B=1 -7%.
+    σ(a) = (1 + tanh(a/2)) / 2, so the r and z columns are halved once (``s``) and one tanh,
+    * 0.5, + 0.5 gives r and z together.
     """
     T, B, D = xs.shape
     H = h0.shape[-1]
@@ -25,51 +36,77 @@ def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
     dt = xs.dtype
     W_xs = onp.multiply(W_x, s, out=work("gru.W_xs", W_x.shape, dt))
     b_xs = (b_x + onp.concatenate([b_h[:2 * H], onp.zeros(H, b_h.dtype)])) * s
-    W_hs, b_hn = onp.multiply(W_h, s, out=work("gru.W_hs", W_h.shape, dt)), b_h[2 * H:]
-    gates = result("gru.gates", (T, B, 4 * H), dt)      # returned or saved: see .shared
+    W_hs = onp.multiply(W_h, s, out=work("gru.W_hs", W_h.shape, dt))
+    b_hn = work("gru.b_hn", (B, H), dt)              # tiled: same-shape adds are the faster
+    b_hn[:] = b_h[2 * H:]
+    gates = result("gru.gates", (T, 4, B, H), dt)    # returned or saved: see .shared
     hs = result("gru.hs", (T, B, H), dt)
     steps_list = blocks(T, B * 4 * H)
-    gx_block = work("gru.gx", (steps_list[0].stop if T else 0, B, 3 * H), dt)
+    n_max = steps_list[0].stop if T else 0
+    gx_block = work("gru.gx", (n_max, 3, B, H), dt)  # (x_t W_x + b) s, gate-major
+    add, multiply, subtract, tanh, matmul = onp.add, onp.multiply, onp.subtract, onp.tanh, onp.matmul
+    if B == 1:                                       # one (1, 3H) row times W_hs
+        W_rec, rec_out = W_hs, gates[:, :3].reshape(T, 1, 3 * H)
+    else:                                            # (3, B, H): times W_hs's gate blocks
+        W_rec, rec_out = gate_blocks("gru.W_blocks", W_hs), gates[:, :3]
+        W_xs3, b_xs3 = gate_blocks("gru.W_x_blocks", W_xs), b_xs.reshape(3, 1, H)
     h = h0
-    recurrent = ColumnBlocks("gru.W_blocks", W_hs, B)   # the step matmul in blocks: see .shared
-    one_block, W_rec = recurrent.n == 1, recurrent.blocks[0]
     for steps in steps_list:
-        gx = input_term(xs[steps], W_xs, b_xs, out=gx_block[:steps.stop - steps.start])
-        for t in range(steps.start, steps.stop):
-            a, x_term = gates[t], gx[t - steps.start]    # (B, 4H), (B, 3H)
-            if one_block:                            # [h W_hr s, h W_hz s, h W_hn]
-                onp.matmul(h, W_rec, out=a[:, :3 * H])
+        n = steps.stop - steps.start
+        gx = gx_block[:n]
+        if B == 1:
+            input_term(xs[steps], W_xs, b_xs, out=gx.reshape(n, 1, 3 * H))
+        else:
+            if D == 1:                               # an outer product: see .shared.input_term
+                multiply(xs[steps][:, None], W_xs3, gx)
             else:
-                recurrent.matmul(h, a)               # (its blocks cover the first 3H columns)
-            rz = a[:, :2 * H]
-            rz += x_term[:, :2 * H]
-            onp.tanh(rz, out=rz)
-            rz *= 0.5
-            rz += 0.5                                # [r, z]
-            r, z, hn, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            hn += b_hn                               # h_{t-1} W_hn + b_hn
-            onp.multiply(r, hn, out=n)
-            n += x_term[:, 2 * H:]
-            onp.tanh(n, out=n)                       # n = tanh(x W_xn + b_xn + r ⊙ (...))
-            h = onp.subtract(h, n, out=hs[t])
-            h *= z
-            h += n                                   # h_t = n + z ⊙ (h_{t-1} - n)
+                matmul(xs[steps][:, None], W_xs3, gx)
+            add(gx, b_xs3, gx)
+        for t in range(steps.start, steps.stop):
+            a, x_t = gates[t], gx[t - steps.start]   # (4, B, H), (3, B, H)
+            matmul(h, W_rec, rec_out[t])             # [h W_hr s, h W_hz s, h W_hn]
+            rz = a[:2]
+            add(rz, x_t[:2], rz)
+            tanh(rz, rz)
+            multiply(rz, 0.5, rz)
+            add(rz, 0.5, rz)                         # [r, z]
+            hn, n_t = a[2], a[3]
+            add(hn, b_hn, hn)                        # h_{t-1} W_hn + b_hn
+            multiply(a[0], hn, n_t)
+            add(n_t, x_t[2], n_t)
+            tanh(n_t, n_t)                           # n = tanh(x W_xn + b_xn + r ⊙ (...))
+            h = subtract(h, n_t, hs[t])
+            multiply(h, a[1], h)
+            add(h, n_t, h)                           # h_t = n + z ⊙ (h_{t-1} - n)
     return hs, gates
+
+
+def gate_blocks(name, W):
+    """W (K, 3H) as its three gates' column blocks, (3, K, H), contiguous (a work array)."""
+    K, G = W.shape
+    out = work(name, (3, K, G // 3), W.dtype)
+    out[:] = W.reshape(K, 3, G // 3).transpose(1, 0, 2)
+    return out
 
 
 def _local_derivatives(gates, h_prev, out):
     """For a block of steps, the factors that turn dh_t into [dhn, da_r, da_z, da_n] (this order:
-    h_{t-1} meets the first three blocks, x_t the last three):
+    h_{t-1} meets the first three, x_t the last three), gate-major as the gates:
 
-    out (..., 4H) <- [p ⊙ r, p ⊙ hn ⊙ r(1 - r), (h_prev - n) ⊙ z(1 - z), p],  p = (1 - z) ⊙ (1 - n²).
+    out (n, 4, B, H) <- [p ⊙ r, p ⊙ hn ⊙ r(1 - r), (h_prev - n) ⊙ z(1 - z), p],
+    p = (1 - z) ⊙ (1 - n²).
     """
-    H = h_prev.shape[-1]
-    r, z, hn, n = (gates[..., k * H:(k + 1) * H] for k in range(4))
-    p = out[..., 3 * H:]
-    onp.multiply(1 - z, 1 - n * n, out=p)                              # da_n = dh ⊙ p
-    onp.multiply(p, r, out=out[..., :H])                                # dhn = da_n ⊙ r
-    onp.multiply(p, hn * r * (1 - r), out=out[..., H:2 * H])            # da_r = da_n ⊙ hn ⊙ σ'
-    onp.multiply(h_prev - n, z * (1 - z), out=out[..., 2 * H:3 * H])    # da_z
+    r, z, hn, n = (gates[:, k] for k in range(4))
+    d_rz, p = out[:, 1:3], out[:, 3]
+    onp.subtract(1, gates[:, :2], out=d_rz)
+    d_rz *= gates[:, :2]                                                # r(1 - r), z(1 - z)
+    onp.multiply(n, n, out=p)
+    onp.subtract(1, p, out=p)
+    p *= 1 - z                                                          # da_n = dh ⊙ p
+    onp.multiply(p, r, out=out[:, 0])                                   # dhn = da_n ⊙ r
+    out[:, 1] *= hn
+    out[:, 1] *= p                                                      # da_r = da_n ⊙ hn ⊙ σ'
+    out[:, 2] *= h_prev - n                                             # da_z
 
 
 def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=False):
@@ -88,10 +125,14 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
     All four of [da_r, da_z, dhn, da_n] are dh_t times a factor that depends on the forward pass
     only (:func:`_local_derivatives`). The loop goes back one block of steps at a time, and each
     block stays in cache: the factors are computed for the block, the loop multiplies dh_t into
-    them in place (``d: (n, B, 4H)``), and the block's terms of the sums over time are added
-    (:class:`.shared.WeightGradients`: h_{t-1} times [dhn, da_r, da_z], x_t times [da_r, da_z,
-    da_n], the blocks of ``d`` in that order). With keep_dzs every step's d is kept (to name
-    the step where a gradient overflowed).
+    them in place (``d: (n, 4, B, H)``, gate-major like the gates: see :func:`numpy_forward`),
+    and the block's terms of the sums over time are added (:class:`.shared.WeightGradients`:
+    h_{t-1} times [dhn, da_r, da_z], x_t times [da_r, da_z, da_n], the gates of ``d`` in that
+    order). With B > 1 a block's d is kept as (4, n, B, H), so that each gate's (n*B, H)
+    gradients are one matrix for the sums (:meth:`.shared.WeightGradients.add_blocks`), and
+    [da_r, da_z, dhn] W_h^T is the sum of three gates' products (one batched matmul, then a
+    sum); with B = 1 as (n, 4, 1, H), where d_t is one row for one matmul. With keep_dzs every
+    step's d is kept (to name the step where a gradient overflowed).
     Returns (dW_x, dW_h, db_x, db_h, dxs, dh_0) (dxs None unless need_dxs). Raises ValueError,
     naming the time step, if the gradient becomes NaN or inf.
     """
@@ -99,35 +140,49 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
     H = hs.shape[-1]
     steps_list, n_max = backward_blocks(T, B * 4 * H)            # n_max: the most steps in a block
     dt = hs.dtype
-    dgates = (onp.empty((T, B, 4 * H), dt) if keep_dzs
-              else work("gru.dgates", (n_max, B, 4 * H), dt))
+    if keep_dzs:
+        dgates = onp.empty((T, 4, B, H), dt)
+    else:                                            # see above: (n, 4, B, H) views of the memory
+        dgates = (work("gru.dgates", (n_max, 4, B, H), dt) if B == 1
+                  else work("gru.dgates", (4, n_max, B, H), dt).transpose(1, 0, 2, 3))
     sums = WeightGradients("gru", xs, h0, hs, n_max, 4 * H,
                            x_cols=slice(H, 4 * H), h_cols=slice(0, 3 * H))
     dxs = result("gru.dxs", xs.shape, dt) if need_dxs else None
     dh_next, dh = onp.zeros_like(h0), work("gru.dh", (B, H), dt)
-    W_hT = work("gru.W_hT", W_h.T.shape, dt)         # rows [hn, r, z], as the blocks of d
-    W_hT[:H], W_hT[H:] = W_h[:, 2 * H:].T, W_h[:, :2 * H].T
-    W_hT = ColumnBlocks("gru.W_hT_blocks", W_hT, B)  # the step matmul in blocks: see .shared
-    dh_next_views, one_block, W_hT_0 = W_hT.outputs(dh_next), W_hT.n == 1, W_hT.blocks[0]
+    W_hT = work("gru.W_hT", (3, H, H), dt)           # gate blocks [hn, r, z] of W_h^T, as d's
+    W_hT[:] = W_h.reshape(H, 3, H).transpose(1, 2, 0)[[2, 0, 1]]
+    add, multiply, matmul = onp.add, onp.multiply, onp.matmul
+    z_ = gates[:, 1]                                 # z_[t]: z_t, (B, H)
+    if B == 1:
+        W_hT = W_hT.reshape(3 * H, H)                # one (1, 3H) row times it
+    else:
+        products = work("gru.dh_parts", (3, B, H), dt)
+        W_xT = W_x.reshape(D, 3, H).transpose(1, 2, 0)          # (3, H, D), a view
     for steps in steps_list:
         start, n = steps.start, steps.stop - steps.start
-        d = dgates[steps] if keep_dzs else dgates[:n]    # (n, B, 4H)
-        by_gate = d.reshape(n, B, 4, H)
+        d = dgates[steps] if keep_dzs else dgates[:n]    # (n, 4, B, H)
         h_prev = hs[start - 1:steps.stop - 1] if start else onp.concatenate([h0[None], hs[:n - 1]])
         _local_derivatives(gates[steps], h_prev, d)
         for k in range(n - 1, -1, -1):
             t = start + k
-            onp.add(dhs[t], dh_next, out=dh)          # dh_t, (B, H)
-            by_gate[k] *= dh[:, None]                # [dhn, da_r, da_z, da_n]
-            if one_block:                            # through the matmul h_{t-1} W_h
-                onp.matmul(d[k, :, :3 * H], W_hT_0, out=dh_next)
+            add(dhs[t], dh_next, dh)                 # dh_t, (B, H)
+            d_t = d[k]
+            multiply(d_t, dh, d_t)                   # [dhn, da_r, da_z, da_n]
+            if B == 1:                               # through the matmul h_{t-1} W_h
+                matmul(d_t[:3].reshape(1, 3 * H), W_hT, dh_next)
             else:
-                W_hT.matmul(d[k, :, :3 * H], dh_next, dh_next_views)
-            dh *= gates[t, :, H:2 * H]
-            dh_next += dh                            # and directly, through z ⊙ h_{t-1}
-        sums.add(steps, d)
-        if need_dxs:                                 # [da_r, da_z, da_n] W_x^T
-            onp.matmul(d.reshape(n * B, 4 * H)[:, H:], W_x.T, out=dxs[steps].reshape(n * B, D))
+                add.reduce(matmul(d_t[:3], W_hT, products), axis=0, out=dh_next)
+            multiply(dh, z_[t], dh)
+            add(dh_next, dh, dh_next)                # and directly, through z ⊙ h_{t-1}
+        if B == 1:
+            sums.add(steps, d.reshape(n, 1, 4 * H))
+            if need_dxs:                             # [da_r, da_z, da_n] W_x^T
+                matmul(d.reshape(n, 4 * H)[:, H:], W_x.T, out=dxs[steps].reshape(n, D))
+        else:
+            by_gate = d.transpose(1, 0, 2, 3).reshape(4, n * B, H)   # a view, unless keep_dzs
+            sums.add_blocks(steps, by_gate)
+            if need_dxs:
+                add.reduce(matmul(by_gate[1:], W_xT), axis=0, out=dxs[steps].reshape(n * B, D))
     dW_x, db_x, dW_h_, db_h_ = sums.result()         # columns [r, z, n] and [hn, r, z]
     grads = (dW_x, onp.concatenate([dW_h_[:, H:], dW_h_[:, :H]], axis=1),   # dW_h: [r, z, hn]
              db_x, onp.concatenate([db_h_[H:], db_h_[:H]]),                # db_x, db_h (3H,)

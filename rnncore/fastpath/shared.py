@@ -170,7 +170,7 @@ class WeightGradients:
             shapes = [(D + 1, len(range(G)[x_cols])), (1 + H, len(range(G)[h_cols]))]
         self.sums = [result(f"{name}.grads{k}", shape, dt) for k, shape in enumerate(shapes)]
         self.scratch = [work(f"{name}.sum{k}", shape, dt) for k, shape in enumerate(shapes)]
-        self.name, self.first, self.by_gate = name, True, None
+        self.name, self.first, self.by_gate, self.G = name, True, None, G
 
     def _rows(self, steps, B):
         """The rows [x_t, 1, h_{t-1}] of the block's steps, (n*B, D+1+H)."""
@@ -199,17 +199,26 @@ class WeightGradients:
 
     def add_blocks(self, steps, dz):
         """:meth:`add` for dz given gate-major: (k, n*B, G/k), gate j's gradients in columns
-        j*G/k:(j+1)*G/k of the sums (the LSTM's, see :mod:`.lstm`; without ``x_cols``). The
-        block's terms are summed gate-major too, (k, D+1+H, G/k), and put in the sums' columns
-        once, by :meth:`result`: adding each block into the (D+1+H, G) sums' strided column
-        blocks cost 230 instead of 195 us a block (float32 LSTM char LM B=32: 0.45 ms a call)."""
+        j*G/k:(j+1)*G/k of the sums (the LSTM's and the GRU's, see :mod:`.lstm`, :mod:`.gru`;
+        ``x_cols`` and ``h_cols`` must then be whole gates). The block's terms are summed
+        gate-major too, (gates, rows, G/k) for each matmul, and put in the sums' columns once, by
+        :meth:`result`: adding each block into the (D+1+H, G) sums' strided column blocks cost
+        230 instead of 195 us a block (float32 LSTM char LM B=32: 0.45 ms a call)."""
         k, _, width = dz.shape
         rows = self._rows(steps, self.hs.shape[1])
-        if self.first:
-            self.by_gate = work(self.name + ".by_gate", (k, len(self.sums[0]), width), dz.dtype)
-            onp.matmul(rows.T, dz, out=self.by_gate)
-        else:
-            self.by_gate += onp.matmul(rows.T, dz, out=self.scratch[0].reshape(self.by_gate.shape))
+        if self.first:                               # per matmul: (its gates of dz, its sums)
+            self.by_gate = []
+            for j, ((r, c), total) in enumerate(zip(self.parts, self.sums)):
+                cols = range(self.G)[c]
+                gates = slice(cols.start // width, (cols.stop + width - 1) // width)
+                suffix = ".by_gate" if j == 0 else f".by_gate{j}"   # the LSTM's first name kept
+                shape = (gates.stop - gates.start, len(total), width)
+                self.by_gate.append((gates, work(self.name + suffix, shape, dz.dtype)))
+        for (r, _), (gates, by_gate), scratch in zip(self.parts, self.by_gate, self.scratch):
+            if self.first:
+                onp.matmul(rows[:, r].T, dz[gates], out=by_gate)
+            else:
+                by_gate += onp.matmul(rows[:, r].T, dz[gates], out=scratch.reshape(by_gate.shape))
         self.first = False
 
     def result(self):
@@ -219,8 +228,9 @@ class WeightGradients:
             for total in self.sums:
                 total[:] = 0
         elif self.by_gate is not None:               # see add_blocks
-            k, R, width = self.by_gate.shape
-            self.sums[0].reshape(R, k, width)[:] = self.by_gate.transpose(1, 0, 2)
+            for (_, by_gate), total in zip(self.by_gate, self.sums):
+                k, R, width = by_gate.shape
+                total.reshape(R, k, width)[:] = by_gate.transpose(1, 0, 2)
         D, (x_sum, h_sum) = self.D, (self.sums * 2)[:2]
         if len(self.sums) == 1:
             return x_sum[:D], x_sum[D], x_sum[D + 1:], x_sum[D]

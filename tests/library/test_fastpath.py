@@ -1,5 +1,5 @@
 """Tests for what rnncore.fastpath does for speed only: the step matmuls in blocks of columns
-(fastpath.shared.ColumnBlocks, in the GRU), the LSTM's gate-major arrays and batched gate
+(fastpath.shared.ColumnBlocks), the LSTM's and the GRU's gate-major arrays and batched gate
 matmuls (B > 1), its primitive over the params dict, and the work arrays kept between calls,
 each against the plain computation. (test_cells.py holds the layers to the reference path, finite differences and
 PyTorch at sizes where nothing is split.)"""
@@ -53,10 +53,12 @@ def test_lstm_with_gate_major_batches_agrees_with_the_reference(D, H, B, dtype):
     np.testing.assert_allclose(flatten(fast)[0], flatten(ref)[0], rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("D, H, B", [(65, 128, 32), (1, 16, 5), (3, 8, 1)])  # D = 1: a product
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_gru_with_split_matmuls_agrees_with_the_reference(dtype):
+def test_gru_with_gate_major_batches_agrees_with_the_reference(D, H, B, dtype):
+    """The GRU's gates and dz are gate-major (B > 1: batched matmuls by gate blocks, the input
+    term of D = 1 by broadcasting; B = 1: one matmul); gradients for params, xs and h_0."""
     rng = np.random.default_rng(3)
-    B, D, H = 32, 65, 128                             # both step matmuls in two blocks
     params = gru.init(D, H, rng, dtype=dtype)
     xs, h0 = rng.normal(size=(3, B, D)).astype(dtype), rng.normal(size=(B, H)).astype(dtype)
     G = rng.normal(size=(3, B, H)).astype(dtype)
@@ -145,3 +147,23 @@ def test_lstm_exploding_gradient_is_named_by_its_time_step_in_a_batch(cache_numb
             with pytest.raises(ValueError, match=r"LSTM layer's gradient became NaN or inf at time "
                                                  r"step 4 "):
                 autograd.grad(lambda p: anp.sum(lstm.forward(p, xs)[0] * G))(params)
+
+
+@pytest.mark.parametrize("cache_numbers", [None, 8])
+def test_gru_exploding_gradient_is_named_by_its_time_step_in_a_batch(cache_numbers, monkeypatch):
+    """The GRU's d are gate-major, (4, n, B, H) per block with B > 1 and (n, 4, 1, H) with B = 1:
+    the step where the gradient overflows is named in both. xs, biases, h_0 = 0 keep r = z = 1/2,
+    n = h = 0; then dh_{t-1} = dh_t / 2 + (dh_t / 4) 100 through W_h's n block (100): from
+    G = 1e30 at step 11 it grows 25.5x per step back, dh is 2.7e38 at step 5 and inf (> float32's
+    3.4e38) at step 4."""
+    if cache_numbers:                                # blocks of two steps with B = 1 (.shared)
+        monkeypatch.setattr(shared, "CACHE_NUMBERS", cache_numbers)
+    params = {"W_x": np.zeros((1, 3), np.float32), "b_x": np.zeros(3, np.float32),
+              "b_h": np.zeros(3, np.float32), "W_h": np.array([[0, 0, 100]], np.float32)}
+    for B, b in [(1, 0), (3, 1)]:                    # the exploding sequence at batch index b
+        xs, G = np.zeros((12, B, 1), np.float32), np.zeros((12, B, 1), np.float32)
+        G[-1, b] = 1e30
+        with np.errstate(over="ignore", invalid="ignore"):
+            with pytest.raises(ValueError, match=r"GRU layer's gradient became NaN or inf at time "
+                                                 r"step 4 "):
+                autograd.grad(lambda p: anp.sum(gru.forward(p, xs)[0] * G))(params)

@@ -52,7 +52,7 @@ def fast_path_gates(cell, params, xs, state, H):
         return {"h": hs, "c": cs, **blocks}
     hs, fused = fastpath.gru.numpy_forward(params["W_x"], params["W_h"], params["b_x"],
                                            params["b_h"], xs, state)  # fused: [r, z, hn, n]
-    return {"h": hs, "r": fused[..., :H], "z": fused[..., H:2 * H], "n": fused[..., 3 * H:]}
+    return {"h": hs, "r": fused[:, 0], "z": fused[:, 1], "n": fused[:, 3]}   # (T, 4, B, H)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
