@@ -44,7 +44,8 @@ def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
     steps_list = blocks(T, B * 4 * H)
     n_max = steps_list[0].stop if T else 0
     gx_block = work("gru.gx", (n_max, 3, B, H), dt)  # (x_t W_x + b) s, gate-major
-    add, multiply, subtract, tanh, matmul = onp.add, onp.multiply, onp.subtract, onp.tanh, onp.matmul
+    add, multiply, subtract = onp.add, onp.multiply, onp.subtract
+    tanh, matmul = onp.tanh, onp.matmul
     if B == 1:                                       # one (1, 3H) row times W_hs
         W_rec, rec_out = W_hs, gates[:, :3].reshape(T, 1, 3 * H)
     else:                                            # (3, B, H): times W_hs's gate blocks
@@ -95,18 +96,27 @@ def _local_derivatives(gates, h_prev, out):
 
     out (n, 4, B, H) <- [p ⊙ r, p ⊙ hn ⊙ r(1 - r), (h_prev - n) ⊙ z(1 - z), p],
     p = (1 - z) ⊙ (1 - n²).
+
+    Eleven passes over (n, B, H) arrays, all written in place or in one kept work array (da_r as
+    dhn ⊙ (1 - r) ⊙ hn reuses dhn = p ⊙ r; 1 - z serves p and z(1 - z)): 165 -> 128 us for a
+    block of 16 steps of B = 32, H = 32 float64, against r(1 - r), z(1 - z) of both gates at once
+    and four fresh temporaries.
     """
     r, z, hn, n = (gates[:, k] for k in range(4))
-    d_rz, p = out[:, 1:3], out[:, 3]
-    onp.subtract(1, gates[:, :2], out=d_rz)
-    d_rz *= gates[:, :2]                                                # r(1 - r), z(1 - z)
-    onp.multiply(n, n, out=p)
-    onp.subtract(1, p, out=p)
-    p *= 1 - z                                                          # da_n = dh ⊙ p
-    onp.multiply(p, r, out=out[:, 0])                                   # dhn = da_n ⊙ r
-    out[:, 1] *= hn
-    out[:, 1] *= p                                                      # da_r = da_n ⊙ hn ⊙ σ'
-    out[:, 2] *= h_prev - n                                             # da_z
+    dhn, da_r, da_z, p = (out[:, k] for k in range(4))
+    tmp = work("gru.local", r.shape, r.dtype)
+    subtract, multiply = onp.subtract, onp.multiply
+    subtract(1, z, tmp)                                                 # 1 - z
+    multiply(n, n, p)
+    subtract(1, p, p)
+    multiply(p, tmp, p)                                                 # da_n = dh ⊙ p
+    multiply(p, r, dhn)                                                 # dhn = da_n ⊙ r
+    subtract(1, r, da_r)
+    multiply(da_r, dhn, da_r)
+    multiply(da_r, hn, da_r)                                    # da_r = dhn ⊙ (1 - r) ⊙ hn
+    multiply(z, tmp, da_z)
+    subtract(h_prev, n, tmp)
+    multiply(da_z, tmp, da_z)                                           # da_z
 
 
 def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=False):
@@ -130,9 +140,14 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
     h_{t-1} times [dhn, da_r, da_z], x_t times [da_r, da_z, da_n], the gates of ``d`` in that
     order). With B > 1 a block's d is kept as (4, n, B, H), so that each gate's (n*B, H)
     gradients are one matrix for the sums (:meth:`.shared.WeightGradients.add_blocks`), and
-    [da_r, da_z, dhn] W_h^T is the sum of three gates' products (one batched matmul, then a
-    sum); with B = 1 as (n, 4, 1, H), where d_t is one row for one matmul. With keep_dzs every
-    step's d is kept (to name the step where a gradient overflowed).
+    [da_r, da_z, dhn] W_h^T is the sum of three gates' products (one batched matmul, then two
+    adds: 0.96 us against 1.22 for add.reduce over the gates, B = 32, H = 32 float64); dh_t is
+    multiplied into d_t gate by gate, since one broadcast multiply of (4, B, H) gates n*B*H apart
+    cost 4.0 us against 3.1 for four (B, H) ones. With B = 1 d is kept as (n, 4, 1, H), where d_t
+    is one row for one matmul. Both changes and :func:`_local_derivatives`' together, at the
+    capstone's T=40, B=32, D=8, H=32 (autograd.grad, A/B in alternating processes): float64
+    2.21 -> 2.08 ms, float32 1.47 -> 1.44 ms; the benchmark's four cases unchanged. With
+    keep_dzs every step's d is kept (to name the step where a gradient overflowed).
     Returns (dW_x, dW_h, db_x, db_h, dxs, dh_0) (dxs None unless need_dxs). Raises ValueError,
     naming the time step, if the gradient becomes NaN or inf.
     """
@@ -167,11 +182,15 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
             t = start + k
             add(dhs[t], dh_next, dh)                 # dh_t, (B, H)
             d_t = d[k]
-            multiply(d_t, dh, d_t)                   # [dhn, da_r, da_z, da_n]
-            if B == 1:                               # through the matmul h_{t-1} W_h
-                matmul(d_t[:3].reshape(1, 3 * H), W_hT, dh_next)
-            else:
-                add.reduce(matmul(d_t[:3], W_hT, products), axis=0, out=dh_next)
+            if B == 1:                               # [dhn, da_r, da_z, da_n]
+                multiply(d_t, dh, d_t)
+                matmul(d_t[:3].reshape(1, 3 * H), W_hT, dh_next)   # through h_{t-1} W_h
+            else:                                    # gate by gate, and two adds: see above
+                for d_g in d_t:
+                    multiply(d_g, dh, d_g)
+                matmul(d_t[:3], W_hT, products)
+                add(products[0], products[1], dh_next)
+                add(dh_next, products[2], dh_next)
             multiply(dh, z_[t], dh)
             add(dh_next, dh, dh_next)                # and directly, through z ⊙ h_{t-1}
         if B == 1:
