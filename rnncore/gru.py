@@ -123,8 +123,7 @@ def forward(params, xs, state=None):
     Returns ``hs: (T, B, H)`` and ``h_T: (B, H)``; gradients reach the params, xs and state.
     """
     check_inputs(params, xs, state)
-    hs = fastpath.layer(params["W_x"], params["W_h"], params["b_x"], params["b_h"], xs,
-                        initial_state(params, xs, state), {})
+    hs = fastpath.forward(params, xs, initial_state(params, xs, state))
     return hs, hs[-1]
 
 

@@ -1,6 +1,6 @@
 """Tests for what rnncore.fastpath does for speed only: the step matmuls in blocks of columns
 (fastpath.shared.ColumnBlocks), the LSTM's and the GRU's gate-major arrays and batched gate
-matmuls (B > 1), its primitive over the params dict, and the work arrays kept between calls,
+matmuls (B > 1), their primitives over the params dict, and the work arrays kept between calls,
 each against the plain computation. (test_cells.py holds the layers to the reference path, finite differences and
 PyTorch at sizes where nothing is split.)"""
 import autograd
@@ -89,6 +89,28 @@ def test_lstm_params_dict_of_boxes_and_extra_keys():
                           + anp.sum(p["other"] ** 2))({**params, "other": np.ones(2)})
     np.testing.assert_allclose(extra["W_x"], ref["W_x"], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(extra["other"], 2 * np.ones(2))
+
+
+@pytest.mark.parametrize("B", [1, 3])
+def test_gru_params_dict_of_boxes_and_nested(B):
+    """The GRU's primitive over the params dict (autograd follows the dict itself: here a model's
+    params["gru"]) gives the gradients of params, xs and h_0; a plain dict holding a traced array
+    goes through the primitive of the four arrays and gets its gradient too."""
+    rng = np.random.default_rng(5)
+    params = gru.init(3, 4, rng)
+    xs, h0 = rng.normal(size=(5, B, 3)), rng.normal(size=(B, 4))
+    G = rng.normal(size=(5, B, 4))
+
+    def loss(args, forward):
+        model, xs, h0 = args
+        return anp.sum(forward(model["gru"], xs, h0)[0] * G)
+
+    ref = autograd.grad(loss)(({"gru": params}, xs, h0), gru.forward_reference)
+    fast = autograd.grad(loss)(({"gru": params}, xs, h0), gru.forward)
+    np.testing.assert_allclose(flatten(fast)[0], flatten(ref)[0], rtol=1e-10, atol=1e-12)
+    of_W_h = autograd.grad(lambda W: loss(({"gru": {**params, "W_h": W}}, xs, h0), gru.forward))
+    np.testing.assert_allclose(of_W_h(params["W_h"]), ref[0]["gru"]["W_h"], rtol=1e-10,
+                               atol=1e-12)
 
 
 def test_work_and_result_arrays_start_at_their_own_offsets_mod_4096():
