@@ -91,7 +91,7 @@ def gate_blocks(name, W):
     return out
 
 
-def _local_derivatives(gates, h_prev, out):
+def _local_derivatives(gates, h_prev, out, tmp):
     """For a block of steps, the factors that turn dh_t into [dhn, da_r, da_z, da_n] (this order:
     h_{t-1} meets the first three, x_t the last three), gate-major as the gates:
 
@@ -104,8 +104,7 @@ def _local_derivatives(gates, h_prev, out):
     and four fresh temporaries.
     """
     r, z, hn, n = (gates[:, k] for k in range(4))
-    dhn, da_r, da_z, p = (out[:, k] for k in range(4))
-    tmp = work("gru.local", r.shape, r.dtype)
+    dhn, da_r, da_z, p = (out[:, k] for k in range(4))            # tmp: (n, B, H), work space
     subtract, multiply = onp.subtract, onp.multiply
     subtract(1, z, tmp)                                                 # 1 - z
     multiply(n, n, p)
@@ -164,6 +163,7 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
     sums = WeightGradients("gru", xs, h0, hs, n_max, 4 * H,
                            x_cols=slice(H, 4 * H), h_cols=slice(0, 3 * H))
     dxs = result("gru.dxs", xs.shape, dt) if need_dxs else None
+    local = work("gru.local", (n_max, B, H), dt)     # _local_derivatives' work space
     dh_next, dh = onp.zeros_like(h0), work("gru.dh", (B, H), dt)
     W_hT = work("gru.W_hT", (3, H, H), dt)           # gate blocks [hn, r, z] of W_h^T, as d's
     W_hT[:] = W_h.reshape(H, 3, H).transpose(1, 2, 0)[[2, 0, 1]]
@@ -178,7 +178,7 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
         start, n = steps.start, steps.stop - steps.start
         d = dgates[steps] if keep_dzs else dgates[:n]    # (n, 4, B, H)
         h_prev = hs[start - 1:steps.stop - 1] if start else onp.concatenate([h0[None], hs[:n - 1]])
-        _local_derivatives(gates[steps], h_prev, d)
+        _local_derivatives(gates[steps], h_prev, d, local[:n])
         for k in range(n - 1, -1, -1):
             t = start + k
             add(dhs[t], dh_next, dh)                 # dh_t, (B, H)

@@ -143,7 +143,7 @@ def test_work_arrays_are_kept_between_calls_of_one_shape(cell, B):
     call)."""
     rng = np.random.default_rng(4)
     params = cell.init(65, 128, rng, dtype=np.float32)
-    xs = rng.normal(size=(3, B, 65)).astype(np.float32)
+    xs = rng.normal(size=(6, B, 65)).astype(np.float32)   # B = 32: blocks of 4 and 2 steps
     grad = autograd.grad(lambda p: anp.sum(cell.forward(p, xs)[0] ** 2))
     grad(params)
     kept = dict(shared._kept.__dict__)
