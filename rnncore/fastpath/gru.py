@@ -23,7 +23,7 @@ def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
     to them) come gate-major from one batched matmul per block of steps (:mod:`.shared`; a
     broadcast product with D = 1). With B = 1 both layouts are the same memory and a step's
     matmul is one (1, H) @ (H, 3H) product. Measured against the (T, B, 4H) layout with the
-    step matmuls in column blocks (:class:`.shared.ColumnBlocks`) (autograd.grad of sum(hs * G),
+    step matmuls in blocks of columns (autograd.grad of sum(hs * G),
     1 thread, A/B in alternating processes, medians): the capstone's T=40, B=32, D=8, H=32 3.1
     -> 2.3 ms float64, 2.1 -> 1.5 ms float32; benchmarks/bench_cells.py float64 char LM B=32
     -13%, time series -19%, long range -18%, B=1 unchanged; float32 -21%, -29%, -23%, B=1 -7%.

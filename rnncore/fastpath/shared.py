@@ -19,7 +19,6 @@ import threading
 import numpy as onp
 
 CACHE_NUMBERS = 2 ** 16          # numbers per block of the (T, B, G) arrays: 256 KB in float32
-DIRECT_PRODUCT = 96 ** 3         # multiply-adds per step matmul, at most: see ColumnBlocks
 RESULTS_KEPT = 4                 # earlier results kept for reuse, per name
 _kept = threading.local()
 _results = threading.local()
@@ -85,50 +84,6 @@ def result(name, shape, dtype):
     a = _empty(name, shape, dtype)
     kept[:] = [b for b in kept if b.shape == shape and b.dtype == dtype][1 - RESULTS_KEPT:] + [a]
     return a
-
-
-class ColumnBlocks:
-    """A step's matmul x (M, K) @ W (K, N), made as matmuls with equal blocks of W's columns, each
-    of at most DIRECT_PRODUCT multiply-adds (at most 8 blocks, each 16 columns or more).
-
-    Why: numpy's OpenBLAS (0.3.31, SkylakeX kernels) multiplies small matrices without packing
-    them first (its "direct"/"small matrix" kernels) only up to about 96^3 multiply-adds; a
-    step's product of B = 32-64 rows is 1-2 times that. Measured here (1 thread, interleaved,
-    median of 30-40 rounds): (64, 64) @ (64, 256) float32 18.1 -> 13.9 us in two blocks,
-    float64 36.1 -> 35.8 us; (32, 128) @ (128, 512) float32 38.5 -> 33.3 us, float64 72.3 ->
-    61.8 us in four; (64, 256) @ (256, 64) float64 41.5 -> 33.2 us in two. With B = 1 nothing
-    is split. ``W`` is copied once per call into contiguous blocks (a work array), unless it is
-    one block and contiguous already, or one block and M = 1: a row times a transposed view
-    (W_h.T) is as fast as times a copy (float32 (1, 512) @ (512, 128): 3.1 vs 3.5 us), and the
-    copy alone costs 58 us (float32; 46 float64): LSTM char LM B=1 forward + backward 1.28 ->
-    1.18 ms float32, 2.00 -> 1.93 float64 (when the LSTM used this class; it now multiplies by
-    the view W_h.T itself with B = 1), GRU 1.45 -> 1.42 (A/B in alternating processes).
-    """
-
-    def __init__(self, name, W, M):
-        K, N = W.shape
-        n = 1
-        while M * K * N > DIRECT_PRODUCT * n and n < 8 and N % (2 * n) == 0 and N // (2 * n) >= 16:
-            n *= 2
-        self.n, self.width = n, N // n
-        if n == 1 and (W.flags.c_contiguous or M == 1):
-            self.blocks = W[None]                    # W itself
-        else:
-            self.blocks = work(name, (n, K, N // n), W.dtype)
-            self.blocks[:] = W.reshape(K, n, N // n).transpose(1, 0, 2)
-        self.columns = [slice(j * self.width, (j + 1) * self.width) for j in range(n)]
-
-    def outputs(self, out):
-        """The views of ``out`` (M, N) that the blocks write, for :meth:`matmul`."""
-        return [out[:, c] for c in self.columns]
-
-    def matmul(self, x, out, views=None):
-        """out <- x @ W; ``views``: :meth:`outputs` of out, if made already."""
-        if self.n == 1:
-            return onp.matmul(x, self.blocks[0], out)
-        for W_j, out_j in zip(self.blocks, views if views is not None else self.outputs(out)):
-            onp.matmul(x, W_j, out_j)
-        return out
 
 
 def input_term(xs, W_x, b, out):

@@ -1,8 +1,7 @@
-"""Tests for what rnncore.fastpath does for speed only: the step matmuls in blocks of columns
-(fastpath.shared.ColumnBlocks), the LSTM's and the GRU's gate-major arrays and batched gate
-matmuls (B > 1), their primitives over the params dict, and the work arrays kept between calls,
-each against the plain computation. (test_cells.py holds the layers to the reference path, finite differences and
-PyTorch at sizes where nothing is split.)"""
+"""Tests for what rnncore.fastpath does for speed only: the LSTM's and the GRU's gate-major
+arrays and batched gate matmuls (B > 1), their primitives over the params dict, and the work
+arrays kept between calls, each against the plain computation. (test_cells.py holds the layers
+to the reference path, finite differences and PyTorch.)"""
 import autograd
 import autograd.numpy as anp
 import numpy as np
@@ -11,27 +10,6 @@ from autograd.misc import flatten
 
 from rnncore import gru, lstm
 from rnncore.fastpath import shared
-
-
-@pytest.mark.parametrize("M, K, N, blocks", [(1, 128, 512, 1), (64, 64, 256, 2), (32, 128, 512, 4),
-                                             (64, 256, 64, 2), (40, 30, 24, 1)])
-@pytest.mark.parametrize("transposed", [False, True])   # W given as a transposed view (W_h.T)
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_column_blocks_multiply_as_one_matmul(M, K, N, blocks, transposed, dtype):
-    rng = np.random.default_rng(0)
-    x, W = rng.normal(size=(M, K)).astype(dtype), rng.normal(size=(K, N)).astype(dtype)
-    W_given = np.ascontiguousarray(W.T).T if transposed else W
-    product = shared.ColumnBlocks("test.blocks", W_given, M)
-    assert product.n == blocks
-    if blocks == 1 and (M == 1 or not transposed):  # W itself, not a copy
-        assert np.shares_memory(product.blocks, W_given)
-    out = np.full((M, N), np.nan, dtype)
-    product.matmul(x, out)
-    np.testing.assert_allclose(out, x @ W, rtol=1e-5 if dtype == np.float32 else 1e-12,
-                               atol=1e-4 if dtype == np.float32 else 1e-12)
-    out[:] = np.nan
-    product.matmul(x, out, product.outputs(out))     # the same through views made beforehand
-    np.testing.assert_allclose(out, x @ W, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("D, H, B", [(1, 64, 64), (65, 128, 32)])  # with and without few inputs
@@ -151,41 +129,33 @@ def test_work_arrays_are_kept_between_calls_of_one_shape(cell, B):
     assert [name for name, a in shared._kept.__dict__.items() if a is not kept.get(name)] == []
 
 
+# Gradients that overflow at a known step. LSTM: xs, b, h_0, c_0 = 0 keep i = f = o = 1/2, g = 0,
+# c = h = 0; then dz_g = dc / 2 is the only gradient sent back, through W_h's g block (100): from
+# G = 1e30 at step 11 it grows ~26x per step back, dz_g is 6.9e37 at step 5 and 1.8e39 (> float32's
+# 3.4e38) at step 4. GRU: xs, biases, h_0 = 0 keep r = z = 1/2, n = h = 0; then dh_{t-1} = dh_t / 2
+# + (dh_t / 4) 100 through W_h's n block (100): it grows 25.5x per step back, dh is 2.7e38 at
+# step 5 and inf at step 4.
+OVERFLOWING = {
+    "LSTM": (lstm, {"W_x": np.zeros((1, 4), np.float32), "b": np.zeros(4, np.float32),
+                    "W_h": np.array([[0, 0, 100, 0]], np.float32)}),
+    "GRU": (gru, {"W_x": np.zeros((1, 3), np.float32), "b_x": np.zeros(3, np.float32),
+                  "b_h": np.zeros(3, np.float32), "W_h": np.array([[0, 0, 100]], np.float32)}),
+}
+
+
+@pytest.mark.parametrize("cell", OVERFLOWING)
 @pytest.mark.parametrize("cache_numbers", [None, 8])
-def test_lstm_exploding_gradient_is_named_by_its_time_step_in_a_batch(cache_numbers, monkeypatch):
-    """The LSTM's dz are gate-major, (4, n, B, H) per block with B > 1 and (n, 4, 1, H) with
-    B = 1: the step where the gradient overflows is named in both. xs, b, h_0, c_0 = 0 keep
-    i = f = o = 1/2, g = 0, c = h = 0; then dz_g = dc / 2 is the only gradient sent back, through
-    W_h's g block (100): from G = 1e30 at step 11 it grows ~26x per step back, dz_g is 6.9e37 at
-    step 5 and 1.8e39 (> float32's 3.4e38) at step 4."""
+def test_exploding_gradient_is_named_by_its_time_step_in_a_batch(cell, cache_numbers,
+                                                                 monkeypatch):
+    """The LSTM's dz and the GRU's d are gate-major, (4, n, B, H) per block with B > 1 and
+    (n, 4, 1, H) with B = 1: the step where the gradient overflows is named in both."""
     if cache_numbers:                                # blocks of two steps with B = 1 (.shared)
         monkeypatch.setattr(shared, "CACHE_NUMBERS", cache_numbers)
-    params = {"W_x": np.zeros((1, 4), np.float32), "b": np.zeros(4, np.float32),
-              "W_h": np.array([[0, 0, 100, 0]], np.float32)}
+    module, params = OVERFLOWING[cell]
     for B, b in [(1, 0), (3, 1)]:                    # the exploding sequence at batch index b
         xs, G = np.zeros((12, B, 1), np.float32), np.zeros((12, B, 1), np.float32)
         G[-1, b] = 1e30
         with np.errstate(over="ignore", invalid="ignore"):
-            with pytest.raises(ValueError, match=r"LSTM layer's gradient became NaN or inf at time "
-                                                 r"step 4 "):
-                autograd.grad(lambda p: anp.sum(lstm.forward(p, xs)[0] * G))(params)
-
-
-@pytest.mark.parametrize("cache_numbers", [None, 8])
-def test_gru_exploding_gradient_is_named_by_its_time_step_in_a_batch(cache_numbers, monkeypatch):
-    """The GRU's d are gate-major, (4, n, B, H) per block with B > 1 and (n, 4, 1, H) with B = 1:
-    the step where the gradient overflows is named in both. xs, biases, h_0 = 0 keep r = z = 1/2,
-    n = h = 0; then dh_{t-1} = dh_t / 2 + (dh_t / 4) 100 through W_h's n block (100): from
-    G = 1e30 at step 11 it grows 25.5x per step back, dh is 2.7e38 at step 5 and inf (> float32's
-    3.4e38) at step 4."""
-    if cache_numbers:                                # blocks of two steps with B = 1 (.shared)
-        monkeypatch.setattr(shared, "CACHE_NUMBERS", cache_numbers)
-    params = {"W_x": np.zeros((1, 3), np.float32), "b_x": np.zeros(3, np.float32),
-              "b_h": np.zeros(3, np.float32), "W_h": np.array([[0, 0, 100]], np.float32)}
-    for B, b in [(1, 0), (3, 1)]:                    # the exploding sequence at batch index b
-        xs, G = np.zeros((12, B, 1), np.float32), np.zeros((12, B, 1), np.float32)
-        G[-1, b] = 1e30
-        with np.errstate(over="ignore", invalid="ignore"):
-            with pytest.raises(ValueError, match=r"GRU layer's gradient became NaN or inf at time "
-                                                 r"step 4 "):
-                autograd.grad(lambda p: anp.sum(gru.forward(p, xs)[0] * G))(params)
+            with pytest.raises(ValueError, match=rf"{cell} layer's gradient became NaN or inf at "
+                                                 rf"time step 4 "):
+                autograd.grad(lambda p: anp.sum(module.forward(p, xs)[0] * G))(params)
