@@ -8,7 +8,8 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import Box, defvjp_argnums, primitive
 
 from ..validation import check_gradient
-from .shared import WeightGradients, backward_blocks, blocks, input_term, result, work
+from .shared import (WeightGradients, backward_blocks, blocks, gate_gradients, input_term,
+                     result, work)
 
 
 def numpy_forward(W_x, W_h, b_x, b_h, xs, h0):
@@ -155,11 +156,7 @@ def numpy_backward(W_x, W_h, xs, h0, hs, gates, dhs, need_dxs=True, keep_dzs=Fal
     H = hs.shape[-1]
     steps_list, n_max = backward_blocks(T, B * 4 * H)            # n_max: the most steps in a block
     dt = hs.dtype
-    if keep_dzs:
-        dgates = onp.empty((T, 4, B, H), dt)
-    else:                                            # see above: (n, 4, B, H) views of the memory
-        dgates = (work("gru.dgates", (n_max, 4, B, H), dt) if B == 1
-                  else work("gru.dgates", (4, n_max, B, H), dt).transpose(1, 0, 2, 3))
+    dgates = gate_gradients("gru.dgates", T, n_max, B, H, dt, keep_all=keep_dzs)
     sums = WeightGradients("gru", xs, h0, hs, n_max, 4 * H,
                            x_cols=slice(H, 4 * H), h_cols=slice(0, 3 * H))
     dxs = result("gru.dxs", xs.shape, dt) if need_dxs else None

@@ -8,7 +8,8 @@ import numpy as onp                  # plain numpy inside the primitive: autogra
 from autograd.extend import Box, defvjp_argnums, primitive
 
 from ..validation import check_gradient
-from .shared import WeightGradients, backward_blocks, blocks, input_term, result, work
+from .shared import (WeightGradients, backward_blocks, blocks, gate_gradients, input_term,
+                     result, work)
 
 
 def numpy_forward(W_x, W_h, b, xs, h0, c0):
@@ -148,11 +149,7 @@ def numpy_backward(W_x, W_h, xs, h0, c0, hs, cs, tanh_cs, gates, dhs, dc_T, need
     H = hs.shape[-1]
     steps_list, n_max = backward_blocks(T, B * 4 * H)            # n_max: the most steps in a block
     dt = hs.dtype
-    if keep_dzs:
-        dzs = onp.empty((T, 4, B, H), dt)
-    else:                                            # see above: (n, 4, B, H) views of the memory
-        dzs = (work("lstm.dz", (n_max, 4, B, H), dt) if B == 1
-               else work("lstm.dz", (4, n_max, B, H), dt).transpose(1, 0, 2, 3))
+    dzs = gate_gradients("lstm.dz", T, n_max, B, H, dt, keep_all=keep_dzs)
     dc_dh = work("lstm.dc_dh", (n_max, B, H), dt)
     sums = WeightGradients("lstm", xs, h0, hs, n_max, 4 * H)
     dxs = result("lstm.dxs", xs.shape, dt) if need_dxs else None

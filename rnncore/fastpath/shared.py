@@ -38,6 +38,20 @@ def backward_blocks(T, step_size):
     return steps_list, max((s.stop - s.start for s in steps_list), default=0)
 
 
+def gate_gradients(name, T, n_max, B, H, dtype, keep_all=False):
+    """Where a backward pass puts a block's gate-major gradients, viewed as (n, 4, B, H) for its
+    n steps: a work array stored (4, n_max, B, H) when B > 1, so that each gate's (n*B, H)
+    gradients are one matrix for the weight gradients' sums (:meth:`WeightGradients.add_blocks`),
+    and (n_max, 4, 1, H) when B = 1, where a step's gradients are one row for one matmul; with
+    keep_all, a new (T, 4, B, H) array for every step (to name the step where a gradient
+    overflowed)."""
+    if keep_all:
+        return onp.empty((T, 4, B, H), dtype)
+    if B == 1:
+        return work(name, (n_max, 4, B, H), dtype)
+    return work(name, (4, n_max, B, H), dtype).transpose(1, 0, 2, 3)
+
+
 def _empty(name, shape, dtype):
     """onp.empty(shape, dtype) whose address, mod 4096, is ``name``'s own (a multiple of 64, a
     different one for each of the first 64 names): a view into a uint8 buffer 4 KB larger, which
