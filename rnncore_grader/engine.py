@@ -38,7 +38,9 @@ class _Crash(Exception):
     pass
 
 
-def _exit_description(code):
+def exit_description(code):
+    """How a process ended, in words, from its exit code as subprocess gives it (None: it did not
+    end, or it is unknown)."""
     if code is None:
         return "it stopped answering"
     if code < 0 or code > 128:
@@ -136,7 +138,7 @@ class Session:
         if over is not None and over():
             return (f"the process was killed by SIGKILL: all the run's processes together went "
                     f"over the {self.sandbox.limits.run_memory_mb} MiB of memory a run may use")
-        return _exit_description(code)
+        return exit_description(code)
 
     def close(self):
         self.kill()
@@ -152,7 +154,7 @@ class Session:
             except (_Timeout, _Crash, wire.WireError) as error:
                 code = self.kill()
                 raise SandboxError(f"the sandbox did not start ({type(error).__name__}, "
-                                   f"{_exit_description(code)}); see {self.sandbox.log}")
+                                   f"{exit_description(code)}); see {self.sandbox.log}")
             self._spent("start", since)
             for i, (label, code, kind) in enumerate(self.cells):
                 if i in self.broken:
@@ -347,9 +349,9 @@ def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), 
         cells.append((i, grade_id, f"<cell {grade_id}>", cell.source, kind))
     left_out = set()                                 # notebook indices of test cells not run
     if mode != "all":
-        tests = [kind == "visible tests" and grade_id in questions
-                 for _, grade_id, _, _, kind in cells]
-        left_out = {cells[k][0] for k in names.deferrable([(c[3], t) for c, t in zip(cells, tests)])}
+        left_out = {cells[k][0] for k in names.deferrable(
+            [(code, kind == "visible tests" and grade_id in questions)
+             for _, grade_id, _, code, kind in cells])}
     session = Session(sandbox, [c[2:] for c in cells if c[0] not in left_out], timeouts)
     ran = [c[0] for c in cells if c[0] not in left_out]
     students = {grade_id: Student(session, forbid=getattr(check, "forbid", ()))
@@ -384,8 +386,8 @@ def grade(sandbox, notebook, questions, points, ref, seed, timeouts=Timeouts(), 
         # Again, in order, with the failed questions' test cells, for their messages.
         again = [c for c in cells if c[0] not in left_out or c[0] in failed]
         rerun = Session(sandbox, [c[2:] for c in again], timeouts)
-        rerun.broken = {k for k, c in enumerate(again) if c[0] in ran
-                        and ran.index(c[0]) in session.broken}
+        broken = {ran[k] for k in session.broken}    # (notebook indices)
+        rerun.broken = {k for k, c in enumerate(again) if c[0] in broken}
         try:
             rerun.ensure()
         finally:

@@ -13,6 +13,7 @@ imports ``*`` or holds a magic or a shell escape (IPython makes them calls whose
 string) keeps every test cell before it, and itself if it is one.
 """
 import ast
+import functools
 
 from rnncore_grader.wire import AST_LOCK
 
@@ -49,18 +50,16 @@ class _Cell:
                 self.binds.update(_imported(node))
             elif isinstance(node, (ast.Global, ast.Nonlocal)):
                 self.binds.update(node.names)
-        self._block(tree.body, set(), top=True)
+        self.sure = self._block(tree.body, set())
 
     def _read(self, node, bound):
         self.free |= _loads(node) - bound
 
-    def _block(self, statements, bound, top=False):
+    def _block(self, statements, bound):
         """Reads the statements' free names; returns the names they surely bind."""
         start = set(bound)
         for statement in statements:
             bound |= self._statement(statement, bound)
-        if top:
-            self.sure = bound - start
         return bound - start
 
     def _statement(self, node, bound):
@@ -120,10 +119,12 @@ def _imported(node):
     return {alias.asname or alias.name.split(".")[0] for alias in node.names}
 
 
+@functools.lru_cache(maxsize=4096)
 def cell_names(code):
     """The _Cell of a cell's code, or None when it cannot be told: the code does not parse, it
     imports *, or IPython would turn some of it into calls (a magic such as %time runs code
-    that is only a string to the parser)."""
+    that is only a string to the parser). Kept per code: every submission of an assignment
+    has the same instructor's cells (and the result is only read)."""
     from rnncore_grader.runner import transform
     try:
         with AST_LOCK:                   # (CPython 3.11's ast is not thread-safe: see wire)

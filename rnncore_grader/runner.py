@@ -350,12 +350,7 @@ def _end(child, home):
     it (-signal), or None; "clean": nothing of the run is left}."""
     code, me = None, os.getpid()
     deadline = time.monotonic() + END_WAIT
-    others = [None]
-    while others and time.monotonic() < deadline:
-        if child is not None and code is None:
-            pid, status = os.waitpid(child, os.WNOHANG)
-            if pid:
-                code = os.waitstatus_to_exitcode(status)
+    while True:
         try:
             os.kill(-1, signal.SIGKILL)      # every process this one may signal, but itself and init
         except ProcessLookupError:
@@ -367,11 +362,12 @@ def _end(child, home):
                 break
             if not pid:
                 break
-            if pid == child and code is None:
+            if pid == child:                 # (a run that had already ended keeps its status)
                 code = os.waitstatus_to_exitcode(status)
         others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
-        if others:
-            time.sleep(0.002)
+        if not others or time.monotonic() > deadline:
+            break
+        time.sleep(0.002)
     clean = not others
     try:
         for name in os.listdir(home):

@@ -64,7 +64,7 @@ from pathlib import Path
 
 import rnncore_grader
 import rnncore
-from rnncore_grader import cgroups, runner
+from rnncore_grader import cgroups, engine, runner
 
 BASE_UID = 61000
 UIDS = 1000                       # a run takes the first free uid of BASE_UID ... BASE_UID + 999
@@ -331,10 +331,6 @@ class _NoAnswer(Exception):
     pass
 
 
-def _exit_description(code):
-    return "it is still running" if code is None else f"exit status {code}"
-
-
 class _Zygote:
     """The bwrap process of a worker's zygote and our end of its control socket."""
 
@@ -497,10 +493,11 @@ class Sandbox:
         try:
             zygote.expect(b"ready", ZYGOTE_START)
         except (OSError, _NoAnswer) as error:
+            code = process.poll()                    # (before the kill, which would be its end)
             zygote.kill()
             self._end_group()
             raise self.failed(f"the sandbox did not start ({error}, "
-                              f"{_exit_description(process.wait())})") from None
+                              f"{engine.exit_description(code)})") from None
         return zygote
 
     def _fork(self):
