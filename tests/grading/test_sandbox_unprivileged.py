@@ -223,8 +223,10 @@ def test_selftest_as_an_ordinary_user_and_after_root_took_the_grader_folder(cour
 def test_a_run_over_its_whole_memory_limit_is_killed_as_a_whole(tmp_path):
     path = make_course(tmp_path / "course", [CASES[0], TOGETHER],
                        config="c.SandboxedGrading.run_memory_mb = 600\n")
-    run = subprocess.run([sys.executable, "-m", "rnncore_grader", "autograde", A], cwd=path,
-                         text=True, capture_output=True, timeout=600)
+    grader = subprocess.Popen([sys.executable, "-m", "rnncore_grader", "autograde", A], cwd=path,
+                              text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stdout, stderr = grader.communicate(timeout=600)
+    run = subprocess.CompletedProcess(grader.args, grader.returncode, stdout, stderr)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "the whole run: 600 MiB of memory for all its processes together (cgroup" in run.stdout
     rows = gradebook_rows(path)
@@ -234,10 +236,11 @@ def test_a_run_over_its_whole_memory_limit_is_killed_as_a_whole(tmp_path):
     reason = messages(path, TOGETHER.name)[0]["test_output_layer"]
     assert "output_layer(...) stopped the grader's run" in reason and "SIGKILL" in reason, reason
     assert "went over the 600 MiB of memory a run may use" in reason, reason
-    # Every run's group is gone.
+    # Every group this grader made (named <its pid>-<worker>-<n>) is gone; other graders of the
+    # machine (another test running at the same time) may have theirs.
     for parent in cgroups.detect().parent:
-        assert not [p for p in parent.iterdir() if p.is_dir() and p.name.count("-") == 2
-                    and p.name.split("-")[0].isdigit()], list(parent.iterdir())
+        assert not [p for p in parent.iterdir() if p.is_dir()
+                    and p.name.startswith(f"{grader.pid}-")], list(parent.iterdir())
 
 
 def test_cgroup_v2_choices_on_a_fake_tree(tmp_path):
