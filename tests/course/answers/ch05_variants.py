@@ -284,6 +284,170 @@ WRONG = [
             values *= weights[:, :, None]
             return values.sum(axis=0), weights
         """)),
+    # --- red team, second pass: gate layouts of other libraries, precedence, conventions ---
+    Wrong("lstm_step", "tanh_old_cell", "reads out the OLD cell, h = o * tanh(c_prev), computing "
+          "h before c as the equations are sometimes listed", _code("""
+        def lstm_step(params, x, state):
+            h_prev, c_prev = state
+            H = h_prev.shape[-1]
+            z = x @ params["W_x"] + h_prev @ params["W_h"] + params["b"]
+            i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H])
+            g, o = np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
+            h = o * np.tanh(c_prev)
+            return h, f * c_prev + i * g
+        """)),
+    Wrong("lstm_step", "tf_order_igfo", "reads the blocks in TensorFlow's LSTMCell order i, g "
+          "(TF's j), f, o instead of PyTorch's i, f, g, o", _code("""
+        def lstm_step(params, x, state):
+            h_prev, c_prev = state
+            H = h_prev.shape[-1]
+            z = x @ params["W_x"] + h_prev @ params["W_h"] + params["b"]
+            i, g = sigmoid(z[:, :H]), np.tanh(z[:, H:2 * H])
+            f, o = sigmoid(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
+            c = f * c_prev + i * g
+            return o * np.tanh(c), c
+        """)),
+    Wrong("lstm_step", "reshape_interleaved", "splits z with reshape(B, H, 4), which interleaves "
+          "the gates unit by unit, instead of reshape(B, 4, H) (the blocks); right when H = 1",
+          _code("""
+        def lstm_step(params, x, state):
+            h_prev, c_prev = state
+            B, H = h_prev.shape
+            z = (x @ params["W_x"] + h_prev @ params["W_h"] + params["b"]).reshape(B, H, 4)
+            i, f, g, o = (z[:, :, k] for k in range(4))
+            c = sigmoid(f) * c_prev + sigmoid(i) * np.tanh(g)
+            return sigmoid(o) * np.tanh(c), c
+        """)),
+    Wrong("lstm_step", "forget_bias_in_step", "adds 1 to the forget gate's pre-activation in the "
+          "step (TF's BasicLSTMCell forget_bias=1.0), mixing up the chapter's initialisation "
+          "trick with the step", _code("""
+        def lstm_step(params, x, state):
+            h_prev, c_prev = state
+            H = h_prev.shape[-1]
+            z = x @ params["W_x"] + h_prev @ params["W_h"] + params["b"]
+            i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H] + 1.0)
+            g, o = np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
+            c = f * c_prev + i * g
+            return o * np.tanh(c), c
+        """)),
+    Wrong("gru_step", "keras_order_zrn", "reads the blocks in Keras's GRU order z, r, n instead "
+          "of PyTorch's r, z, n", _code("""
+        def gru_step(params, x, h_prev):
+            H = h_prev.shape[-1]
+            gx = x @ params["W_x"] + params["b_x"]
+            gh = h_prev @ params["W_h"] + params["b_h"]
+            z = sigmoid(gx[:, :H] + gh[:, :H])
+            r = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
+            n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+            return (1 - z) * n + z * h_prev
+        """)),
+    Wrong("gru_step", "precedence", "writes r * h_prev @ W_hn + b_hn without brackets: * and @ "
+          "bind equally and left to right, so this is (r * h_prev) @ W_hn, Cho's form",
+          _code("""
+        def gru_step(params, x, h_prev):
+            H = h_prev.shape[-1]
+            W_h, b_h = params["W_h"], params["b_h"]
+            gx = x @ params["W_x"] + params["b_x"]
+            r = sigmoid(gx[:, :H] + h_prev @ W_h[:, :H] + b_h[:H])
+            z = sigmoid(gx[:, H:2 * H] + h_prev @ W_h[:, H:2 * H] + b_h[H:2 * H])
+            n = np.tanh(gx[:, 2 * H:] + r * h_prev @ W_h[:, 2 * H:] + r * b_h[2 * H:])
+            return (1 - z) * n + z * h_prev
+        """)),
+    Wrong("gru_step", "reset_whole_preactivation", "lets the reset gate scale the input's part "
+          "too: n = tanh(r * (x W_xn + b_xn + h_prev W_hn + b_hn))", _code("""
+        def gru_step(params, x, h_prev):
+            H = h_prev.shape[-1]
+            gx = x @ params["W_x"] + params["b_x"]
+            gh = h_prev @ params["W_h"] + params["b_h"]
+            r = sigmoid(gx[:, :H] + gh[:, :H])
+            z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
+            n = np.tanh(r * (gx[:, 2 * H:] + gh[:, 2 * H:]))
+            return (1 - z) * n + z * h_prev
+        """)),
+    Wrong("gru_step", "sigmoid_candidate", "squashes the candidate with the sigmoid like the "
+          "gates (one sigmoid over all 3H columns)", _code("""
+        def gru_step(params, x, h_prev):
+            H = h_prev.shape[-1]
+            gx = x @ params["W_x"] + params["b_x"]
+            gh = h_prev @ params["W_h"] + params["b_h"]
+            r = sigmoid(gx[:, :H] + gh[:, :H])
+            z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
+            n = sigmoid(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+            return (1 - z) * n + z * h_prev
+        """)),
+    Wrong("bidirectional", "flip_all_axes", "reverses with np.flip(xs) and np.flip(hs_b) without "
+          "axis=0, which flips the batch and feature axes too", _code("""
+        def bidirectional(cell_forward, params, xs):
+            hs_f, final_f = cell_forward(params["forward"], xs)
+            hs_b, final_b = cell_forward(params["backward"], np.flip(xs))
+            return np.concatenate([hs_f, np.flip(hs_b)], axis=-1), (final_f, final_b)
+        """)),
+    Wrong("bidirectional", "hstack", "puts the halves 'side by side' with np.hstack, which joins "
+          "3-d arrays on axis 1 (the batch), not the last axis", _code("""
+        def bidirectional(cell_forward, params, xs):
+            hs_f, final_f = cell_forward(params["forward"], xs)
+            hs_b, final_b = cell_forward(params["backward"], xs[::-1])
+            return np.hstack([hs_f, hs_b[::-1]]), (final_f, final_b)
+        """)),
+    Wrong("bidirectional", "finals_swapped", "returns the final states in the order of the "
+          "backward pass first, (final_b, final_f)", _code("""
+        def bidirectional(cell_forward, params, xs):
+            hs_f, final_f = cell_forward(params["forward"], xs)
+            hs_b, final_b = cell_forward(params["backward"], xs[::-1])
+            return np.concatenate([hs_f, hs_b[::-1]], axis=-1), (final_b, final_f)
+        """)),
+    Wrong("bidirectional", "params_swapped", "gives the forward pass params['backward'] and the "
+          "backward pass params['forward']", _code("""
+        def bidirectional(cell_forward, params, xs):
+            hs_f, final_f = cell_forward(params["backward"], xs)
+            hs_b, final_b = cell_forward(params["forward"], xs[::-1])
+            return np.concatenate([hs_f, hs_b[::-1]], axis=-1), (final_f, final_b)
+        """)),
+    Wrong("attention", "mask_inverted", "reads the mask the way PyTorch's key_padding_mask is "
+          "read, 1 (True) = padding, and drops the positions marked 1", _code("""
+        def attention(query, keys, values, mask=None):
+            scores = np.sum(keys * query, axis=-1)
+            if mask is not None:
+                scores = np.where(np.asarray(mask) != 0, -np.inf, scores)
+            scores = scores - scores.max(axis=0)
+            weights = np.exp(scores)
+            weights = weights / weights.sum(axis=0)
+            return np.sum(weights[:, :, None] * values, axis=0), weights
+        """)),
+    Wrong("attention", "mask_multiplies_scores", "multiplies the scores by the mask, so a masked "
+          "score becomes 0 (weight exp(0), not 0) instead of -inf", _code("""
+        def attention(query, keys, values, mask=None):
+            scores = np.sum(keys * query, axis=-1)
+            if mask is not None:
+                scores = scores * np.asarray(mask)
+            scores = scores - scores.max(axis=0)
+            weights = np.exp(scores)
+            weights = weights / weights.sum(axis=0)
+            return np.sum(weights[:, :, None] * values, axis=0), weights
+        """)),
+    Wrong("attention", "max_before_mask", "takes each column's maximum before masking, so a "
+          "masked score far above the kept ones sets the shift and they underflow to 0 / 0",
+          _code("""
+        def attention(query, keys, values, mask=None):
+            scores = np.sum(keys * query, axis=-1)
+            scores = scores - scores.max(axis=0)
+            if mask is not None:
+                scores = np.where(np.asarray(mask) != 0, scores, -np.inf)
+            weights = np.exp(scores)
+            weights = weights / weights.sum(axis=0)
+            return np.sum(weights[:, :, None] * values, axis=0), weights
+        """)),
+    Wrong("attention", "einsum_batch_typo", "writes the scores as einsum('sbh,ch->sb'), a new "
+          "letter for the query's batch axis, which sums over every query: right only for B = 1",
+          _code("""
+        def attention(query, keys, values, mask=None):
+            scores = np.einsum("sbh,ch->sb", keys, query)
+            if mask is not None:
+                scores = np.where(np.asarray(mask) != 0, scores, -np.inf)
+            weights = np.exp(scores - scores.max(axis=0))
+            weights = weights / weights.sum(axis=0)
+            return np.einsum("sb,sbv->bv", weights, values), weights
+        """)),
 ]
 
 ALTERNATIVES = [
@@ -472,6 +636,91 @@ ALTERNATIVES = [
                 hs_b, final_b = cell_forward(params["backward"], reversed_xs)
                 rows = [np.concatenate([hs_f[t], hs_b[T - 1 - t]], axis=-1) for t in range(T)]
                 return np.stack(rows), (final_f, final_b)
+            """),
+    }),
+    Alternative("reshaped", "the LSTM's and GRU's gate blocks by reshape(B, k, H), the LSTM on "
+                            "the concatenation [x, h_prev] @ [W_x; W_h]; the bidirectional "
+                            "layer returning its final states as a list; attention scores from "
+                            "the batched matmul's diagonal and a log-sum-exp normaliser", {
+        "lstm_step": _code("""
+            def lstm_step(params, x, state):
+                h_prev, c_prev = state
+                B, H = h_prev.shape
+                W = np.concatenate([params["W_x"], params["W_h"]], axis=0)
+                z = (np.concatenate([x, h_prev], axis=1) @ W + params["b"]).reshape(B, 4, H)
+                c = sigmoid(z[:, 1]) * c_prev + sigmoid(z[:, 0]) * np.tanh(z[:, 2])
+                return sigmoid(z[:, 3]) * np.tanh(c), c
+            """),
+        "gru_step": _code("""
+            def gru_step(params, x, h_prev):
+                B, H = h_prev.shape
+                gx = (x @ params["W_x"] + params["b_x"]).reshape(B, 3, H)
+                gh = (h_prev @ params["W_h"] + params["b_h"]).reshape(B, 3, H)
+                r, z = sigmoid(gx[:, 0] + gh[:, 0]), sigmoid(gx[:, 1] + gh[:, 1])
+                n = np.tanh(gx[:, 2] + r * gh[:, 2])
+                return z * h_prev + (1 - z) * n
+            """),
+        "bidirectional": _code("""
+            def bidirectional(cell_forward, params, xs):
+                out_f = cell_forward(params["forward"], xs)
+                out_b = cell_forward(params["backward"], xs[::-1, :, :])
+                hs = np.concatenate((out_f[0], out_b[0][::-1, :, :]), axis=2)
+                return hs, [out_f[1], out_b[1]]
+            """),
+        "attention": _code("""
+            def attention(query, keys, values, mask=None):
+                scores = np.diagonal(keys @ query.T, axis1=1, axis2=2)     # (S, B)
+                if mask is not None:
+                    scores = np.where(np.asarray(mask, dtype=bool), scores, -np.inf)
+                top = scores.max(axis=0)
+                log_norm = top + np.log(np.exp(scores - top).sum(axis=0))
+                weights = np.exp(scores - log_norm)
+                return (weights[:, :, None] * values).sum(axis=0), weights
+            """),
+    }),
+    Alternative("in_place_on_own", "in-place arithmetic, but only on arrays the function made "
+                                   "itself (z += b, gh[:, 2H:] *= r, scores[mask == 0] = -inf, "
+                                   "weights /= ...): the caller's arrays stay unchanged", {
+        "lstm_step": _code("""
+            def lstm_step(params, x, state):
+                h_prev, c_prev = state
+                H = h_prev.shape[-1]
+                z = x @ params["W_x"]
+                z += h_prev @ params["W_h"]
+                z += params["b"]
+                z[:, :2 * H] = sigmoid(z[:, :2 * H])
+                z[:, 3 * H:] = sigmoid(z[:, 3 * H:])
+                np.tanh(z[:, 2 * H:3 * H], out=z[:, 2 * H:3 * H])
+                c = z[:, H:2 * H] * c_prev
+                c += z[:, :H] * z[:, 2 * H:3 * H]
+                return z[:, 3 * H:] * np.tanh(c), c
+            """),
+        "gru_step": _code("""
+            def gru_step(params, x, h_prev):
+                H = h_prev.shape[-1]
+                gx = x @ params["W_x"]
+                gx += params["b_x"]
+                gh = h_prev @ params["W_h"]
+                gh += params["b_h"]
+                r = sigmoid(gx[:, :H] + gh[:, :H])
+                z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
+                gh[:, 2 * H:] *= r
+                gh[:, 2 * H:] += gx[:, 2 * H:]
+                n = np.tanh(gh[:, 2 * H:])
+                n -= h_prev
+                n *= 1 - z
+                n += h_prev
+                return n
+            """),
+        "attention": _code("""
+            def attention(query, keys, values, mask=None):
+                scores = np.sum(keys * query, axis=-1)
+                if mask is not None:
+                    scores[np.asarray(mask) == 0] = -np.inf
+                scores -= scores.max(axis=0)
+                np.exp(scores, out=scores)
+                scores /= scores.sum(axis=0)
+                return np.einsum("sb,sbv->bv", scores, values), scores
             """),
     }),
 ]

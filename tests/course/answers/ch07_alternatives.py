@@ -312,6 +312,130 @@ WRONG = [
         def blocks_to_reach(T, kernel_size):
             return int(np.ceil(np.log2(T)))
         """)),
+    # --- red team, second pass: broadcasting that works only because T == S, other scales,
+    # --- the chapter's doubling formula applied to any list, off-by-ones in the depth ---
+    Wrong("positional_encoding", "sin_cos_swapped", "puts the cosine in the even columns and the "
+          "sine in the odd ones", _code("""
+        def positional_encoding(T, d):
+            t = np.arange(T)[:, None]
+            j = np.arange(d)[None, :]
+            angles = t / 10000.0 ** ((j - j % 2) / d)
+            return np.where(j % 2 == 0, np.cos(angles), np.sin(angles))
+        """)),
+    Wrong("positional_encoding", "floor_division_exponent", "writes the exponent 2i // d with "
+          "floor division (an integer habit), so every pair below d/2 gets exponent 0",
+          _code("""
+        def positional_encoding(T, d):
+            t = np.arange(T)[:, None]
+            j = np.arange(d)[None, :]
+            angles = t / 10000.0 ** ((j - j % 2) // d)
+            return np.where(j % 2 == 0, np.sin(angles), np.cos(angles))
+        """)),
+    Wrong("causal_attention", "max_without_keepdims", "subtracts scores.max(axis=1) without "
+          "keepdims: (T, S, B) - (T, B) broadcasts silently because T == S, shifting row t by "
+          "row s's maximum", _code("""
+        def causal_attention(q, k, v):
+            T, d_k = q.shape[0], q.shape[-1]
+            scores = np.einsum("tbd,sbd->tsb", q, k) / np.sqrt(d_k)
+            future = np.triu(np.ones((T, T), dtype=bool), k=1)[:, :, None]
+            scores = np.where(future, -np.inf, scores)
+            weights = np.exp(scores - scores.max(axis=1))
+            weights = weights / weights.sum(axis=1, keepdims=True)
+            return np.einsum("tsb,sbd->tbd", weights, v), weights
+        """)),
+    Wrong("causal_attention", "sum_without_keepdims", "divides by weights.sum(axis=1) without "
+          "keepdims: (T, S, B) / (T, B) broadcasts because T == S, dividing row t by row s's sum",
+          _code("""
+        def causal_attention(q, k, v):
+            T, d_k = q.shape[0], q.shape[-1]
+            scores = np.einsum("tbd,sbd->tsb", q, k) / np.sqrt(d_k)
+            future = np.triu(np.ones((T, T), dtype=bool), k=1)[:, :, None]
+            scores = np.where(future, -np.inf, scores)
+            weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+            weights = weights / weights.sum(axis=1)
+            return np.einsum("tsb,sbd->tbd", weights, v), weights
+        """)),
+    Wrong("causal_attention", "scaled_by_d_v", "divides by sqrt of the values' width, "
+          "v.shape[-1], instead of the queries' d_k", _code("""
+        def causal_attention(q, k, v):
+            T = q.shape[0]
+            scores = np.einsum("tbd,sbd->tsb", q, k) / np.sqrt(v.shape[-1])
+            future = np.triu(np.ones((T, T), dtype=bool), k=1)[:, :, None]
+            scores = np.where(future, -np.inf, scores)
+            weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+            weights = weights / weights.sum(axis=1, keepdims=True)
+            return np.einsum("tsb,sbd->tbd", weights, v), weights
+        """)),
+    Wrong("causal_attention", "mask_without_batch_axis", "uses the (T, T) mask without [:, :, "
+          "None]: it broadcasts against the trailing axes (S, B), right only if B == T",
+          _code("""
+        def causal_attention(q, k, v):
+            T, d_k = q.shape[0], q.shape[-1]
+            scores = np.einsum("tbd,sbd->tsb", q, k) / np.sqrt(d_k)
+            scores = np.where(np.triu(np.ones((T, T), dtype=bool), k=1), -np.inf, scores)
+            weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+            weights = weights / weights.sum(axis=1, keepdims=True)
+            return np.einsum("tsb,sbd->tbd", weights, v), weights
+        """)),
+    Wrong("multihead_attention", "double_scaled", "divides Q by sqrt(d_k) itself before calling "
+          "the library's attention, which scales again", _code("""
+        def multihead_attention(params, x, num_heads):
+            T, d = x.shape[0], x.shape[-1]
+            d_k = d // num_heads
+            Q = x @ params["W_q"] / np.sqrt(d_k)
+            K, V = x @ params["W_k"], x @ params["W_v"]
+            mask = transformer.causal_mask(T)
+            heads, weights = [], []
+            for i in range(num_heads):
+                cols = slice(i * d_k, (i + 1) * d_k)
+                head, w = transformer.scaled_dot_product_attention(Q[..., cols], K[..., cols],
+                                                                   V[..., cols], mask)
+                heads.append(head)
+                weights.append(w)
+            return np.concatenate(heads, axis=-1) @ params["W_o"], np.stack(weights, axis=-1)
+        """)),
+    Wrong("multihead_attention", "torch_linear_layout", "multiplies by the transposed weights, "
+          "x @ W.T, as PyTorch's nn.Linear stores them (out, in)", _code("""
+        def multihead_attention(params, x, num_heads):
+            T, d = x.shape[0], x.shape[-1]
+            d_k = d // num_heads
+            Q, K, V = (x @ params[W].T for W in ("W_q", "W_k", "W_v"))
+            mask = transformer.causal_mask(T)
+            heads, weights = [], []
+            for i in range(num_heads):
+                cols = slice(i * d_k, (i + 1) * d_k)
+                head, w = transformer.scaled_dot_product_attention(Q[..., cols], K[..., cols],
+                                                                   V[..., cols], mask)
+                heads.append(head)
+                weights.append(w)
+            return np.concatenate(heads, axis=-1) @ params["W_o"].T, np.stack(weights, axis=-1)
+        """)),
+    Wrong("receptive_field", "assumes_doubling", "uses the chapter's closed form for dilations "
+          "1, 2, 4, ..., R = 1 + 2 (k - 1)(2^L - 1), whatever the list holds", _code("""
+        def receptive_field(kernel_size, dilations):
+            return 1 + 2 * (kernel_size - 1) * (2 ** len(dilations) - 1)
+        """)),
+    Wrong("receptive_field", "np_sum_empty_float", "sums with np.sum, which returns the float "
+          "0.0 for the empty list, so a TCN without blocks gets R = 1.0", _code("""
+        def receptive_field(kernel_size, dilations):
+            return 1 + 2 * (kernel_size - 1) * np.sum(dilations)
+        """)),
+    Wrong("blocks_to_reach", "starts_at_one", "starts the search at one block, so T = 1 gets 1 "
+          "instead of 0", _code("""
+        def blocks_to_reach(T, kernel_size):
+            L = 1
+            while receptive_field(kernel_size, [2 ** l for l in range(L)]) < T:
+                L += 1
+            return L
+        """)),
+    Wrong("blocks_to_reach", "dilations_from_two", "gives block l the dilation 2^l with l from "
+          "1 (2, 4, 8, ...) instead of from 0", _code("""
+        def blocks_to_reach(T, kernel_size):
+            L = 0
+            while receptive_field(kernel_size, [2 ** l for l in range(1, L + 1)]) < T:
+                L += 1
+            return L
+        """)),
 ]
 
 ALTERNATIVES = [
@@ -446,6 +570,57 @@ ALTERNATIVES = [
                     L += 1
                     R = receptive_field(kernel_size, [2 ** l for l in range(L)])
                 return L
+            """),
+    }),
+    Alternative("torch_recipe", "the PyTorch tutorial's encoding (div_term = exp(-ln(10000) "
+                                "2i / d), the cosine cut to d // 2 columns for odd d); the "
+                                "attention with a boolean 's > t' from aranges, -1e9 and a "
+                                "log-sum-exp normaliser; the heads by reshape (T, B, h, d_k) "
+                                "and W_o applied per head and summed; numpy integers for the "
+                                "counts", {
+        "positional_encoding": _code("""
+            def positional_encoding(T, d):
+                position = np.arange(T)[:, None]
+                div_term = np.exp(np.arange(0, d, 2) * (-np.log(10000.0) / d))
+                pe = np.zeros((T, d))
+                pe[:, 0::2] = np.sin(position * div_term)
+                pe[:, 1::2] = np.cos(position * div_term[:d // 2])
+                return pe
+            """),
+        "causal_attention": _code("""
+            def causal_attention(q, k, v):
+                T, d_k = q.shape[0], q.shape[-1]
+                future = np.arange(T)[None, :] > np.arange(T)[:, None]      # (T, S): s > t
+                scores = np.einsum("tbd,sbd->tsb", q / np.sqrt(d_k), k)
+                scores = np.where(future[:, :, None], -1e9, scores)
+                top = scores.max(axis=1, keepdims=True)
+                log_norm = top + np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
+                weights = np.exp(scores - log_norm)
+                return np.einsum("tsb,sbd->tbd", weights, v), weights
+            """),
+        "multihead_attention": _code("""
+            def multihead_attention(params, x, num_heads):
+                T, B, d = x.shape
+                d_k = d // num_heads
+                split = lambda A: A.reshape(T, B, num_heads, d_k)
+                Q, K, V = (split(x @ params[W]) for W in ("W_q", "W_k", "W_v"))
+                mask = transformer.causal_mask(T)
+                out, weights = np.zeros((T, B, d)), np.zeros((T, T, B, num_heads))
+                for i in range(num_heads):
+                    head, weights[..., i] = transformer.scaled_dot_product_attention(
+                        Q[:, :, i], K[:, :, i], V[:, :, i], mask)
+                    out += head @ params["W_o"][i * d_k:(i + 1) * d_k]
+                return out, weights
+            """),
+        "receptive_field": _code("""
+            def receptive_field(kernel_size, dilations):
+                return 1 + 2 * (kernel_size - 1) * np.sum(np.asarray(dilations, dtype=np.int64))
+            """),
+        "blocks_to_reach": _code("""
+            def blocks_to_reach(T, kernel_size):
+                L = np.arange(64)
+                R = 1 + 2 * (kernel_size - 1) * (2 ** L - 1)
+                return np.argmax(R >= T)
             """),
     }),
 ]
