@@ -137,6 +137,90 @@ WRONG = [
             flat = hs.reshape(T * B, H) @ params["W_y"] + params["b_y"]
             return flat.reshape(T, B, -1)
         """)),
+    # --- added by the red team: more plausible mistakes -------------------------------------
+    Wrong("rnn_step", "sinh_over_cosh", "writes tanh as np.sinh(z) / np.cosh(z), the definition: "
+                                        "right up to |z| ~ 710, NaN (inf / inf) beyond", _code("""
+        def rnn_step(params, x, h_prev):
+            z = h_prev @ params["W_h"] + x @ params["W_x"] + params["b_h"]
+            return np.sinh(z) / np.cosh(z)
+        """)),
+    Wrong("rnn_step", "tanh_bracket", "closes the bracket of np.tanh too early: the memory term "
+                                      "is added after the squashing", _code("""
+        def rnn_step(params, x, h_prev):
+            return np.tanh(x @ params["W_x"] + params["b_h"]) + h_prev @ params["W_h"]
+        """)),
+    Wrong("rnn_step", "W_x_transposed", "copies the book's column form for the input term too: "
+                                         "x @ W_x.T (an error unless D = H)", _code("""
+        def rnn_step(params, x, h_prev):
+            return np.tanh(h_prev @ params["W_h"] + x @ params["W_x"].T + params["b_h"])
+        """)),
+    Wrong("rnn_forward", "hs_a_list", "collects the states in a list and forgets np.stack: hs "
+                                      "comes back as a list of T arrays, not one (T, B, H) array",
+          _code("""
+        def rnn_forward(params, xs, h0, mask=None):
+            h, hs = h0, []
+            for t in range(len(xs)):
+                h_new = rnn_step(params, xs[t], h)
+                real = np.ones((len(h0), 1), bool) if mask is None else (mask[t] != 0)[:, None]
+                h = np.where(real, h_new, h)
+                hs.append(np.where(real, h_new, 0.0))
+            return hs, h
+        """)),
+    Wrong("rnn_forward", "zero_start", "starts from zeros, as the chapter's first examples do, "
+                                       "instead of the h0 it is given", _code("""
+        def rnn_forward(params, xs, h0, mask=None):
+            h, hs = np.zeros_like(h0), []
+            for t in range(len(xs)):
+                h_new = rnn_step(params, xs[t], h)
+                real = np.ones((len(h0), 1), bool) if mask is None else (mask[t] != 0)[:, None]
+                h = np.where(real, h_new, h)
+                hs.append(np.where(real, h_new, 0.0))
+            return np.stack(hs), h
+        """)),
+    Wrong("rnn_forward", "state_runs_on", "zeros hs at the padding but lets the state run on "
+                                          "through it, so the final state has read the junk",
+          _code("""
+        def rnn_forward(params, xs, h0, mask=None):
+            h, hs = h0, []
+            for t in range(len(xs)):
+                h = rnn_step(params, xs[t], h)
+                real = np.ones((len(h0), 1), bool) if mask is None else (mask[t] != 0)[:, None]
+                hs.append(np.where(real, h, 0.0))
+            return np.stack(hs), h
+        """)),
+    Wrong("rnn_forward", "mask_batch_major", "reads the mask as (B, T): mask[:, t]", _code("""
+        def rnn_forward(params, xs, h0, mask=None):
+            h, hs = h0, []
+            for t in range(len(xs)):
+                h_new = rnn_step(params, xs[t], h)
+                real = np.ones((len(h0), 1), bool) if mask is None else (mask[:, t] != 0)[:, None]
+                h = np.where(real, h_new, h)
+                hs.append(np.where(real, h_new, 0.0))
+            return np.stack(hs), h
+        """)),
+    Wrong("rnn_forward", "skips_first_input", "range(1, T): starts the loop at the second input",
+          _code("""
+        def rnn_forward(params, xs, h0, mask=None):
+            h, hs = h0, []
+            for t in range(1, len(xs)):
+                h_new = rnn_step(params, xs[t], h)
+                real = np.ones((len(h0), 1), bool) if mask is None else (mask[t] != 0)[:, None]
+                h = np.where(real, h_new, h)
+                hs.append(np.where(real, h_new, 0.0))
+            return np.stack(hs), h
+        """)),
+    Wrong("output_layer", "last_step_only", "many-to-one by mistake: the logits of the last "
+                                            "state hs[-1] only", _code("""
+        def output_layer(params, hs):
+            return hs[-1] @ params["W_y"] + params["b_y"]
+        """)),
+    Wrong("output_layer", "softmax", "applies the output nonlinearity g (a softmax) here, not "
+                                     "later in the loss", _code("""
+        def output_layer(params, hs):
+            y = hs @ params["W_y"] + params["b_y"]
+            e = np.exp(y - y.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=-1, keepdims=True)
+        """)),
 ]
 
 ALTERNATIVES = [
@@ -259,6 +343,63 @@ ALTERNATIVES = [
                 for index in np.ndindex(*hs.shape[:-1]):
                     out[index] = hs[index] @ params["W_y"] + params["b_y"]
                 return out
+            """),
+    }),
+    Alternative("stable_tanh_and_lengths", "tanh as 1 - 2 / (exp(2z) + 1), which is exact for "
+                "any z (exp overflows to inf, and 2 / inf is 0; numpy warns, which fails "
+                "nothing); z accumulated in place in a fresh array; the final state gathered "
+                "from hs at each sequence's length (the masks are padding at the end); logits "
+                "by np.dot, which contracts the last axis", {
+        "rnn_step": _code("""
+            def rnn_step(params, x, h_prev):
+                z = x @ params["W_x"]
+                z += h_prev @ params["W_h"]
+                z += params["b_h"]
+                with np.errstate(over="ignore"):
+                    return 1.0 - 2.0 / (np.exp(2.0 * z) + 1.0)
+            """),
+        "rnn_forward": _code("""
+            def rnn_forward(params, xs, h0, mask=None):
+                T, B = xs.shape[:2]
+                m = np.ones((T, B)) if mask is None else (np.asarray(mask) != 0).astype(float)
+                hs = np.zeros((T,) + np.shape(h0))
+                h = h0
+                for t in range(T):
+                    h_new = rnn_step(params, xs[t], h)
+                    hs[t] = h_new * m[t][:, None]
+                    h = np.where(m[t][:, None] > 0, h_new, h)
+                lengths = m.sum(axis=0).astype(int)                  # (B,)
+                last = hs[np.maximum(lengths - 1, 0), np.arange(B)]
+                return hs, np.where(lengths[:, None] > 0, last, h0)
+            """),
+        "output_layer": _code("""
+            def output_layer(params, hs):
+                return np.dot(hs, params["W_y"]) + params["b_y"]
+            """),
+    }),
+    Alternative("tensordot", "logits by np.tensordot over the hidden axis; the step with the "
+                "weights applied by np.matmul with the operands' order spelled out; the forward "
+                "pass without a mask branch (mask None becomes all ones)", {
+        "rnn_step": _code("""
+            def rnn_step(params, x, h_prev):
+                return np.tanh(np.matmul(x, params["W_x"]) + np.matmul(h_prev, params["W_h"])
+                               + params["b_h"][None, :])
+            """),
+        "rnn_forward": _code("""
+            def rnn_forward(params, xs, h0, mask=None):
+                if mask is None:
+                    mask = np.ones(xs.shape[:2], dtype=bool)
+                mask = np.asarray(mask).astype(bool)
+                states, h = [], h0.copy()
+                for x_t, m_t in zip(xs, mask):
+                    new = rnn_step(params, x_t, h)
+                    h = np.where(m_t[:, None], new, h)
+                    states.append(new * m_t[:, None])
+                return np.stack(states, axis=0), h
+            """),
+        "output_layer": _code("""
+            def output_layer(params, hs):
+                return np.tensordot(hs, params["W_y"], axes=([-1], [0])) + params["b_y"]
             """),
     }),
 ]
