@@ -203,6 +203,83 @@ WRONG = [
                     "b_h": np.array([-2.0, -2.0]), "W_y": np.array([[1.0, 1.0]]),
                     "b_y": np.array([0.0])}
         """)),
+    # --- added by the red team: more plausible mistakes -------------------------------------
+    Wrong("sequence_cross_entropy", "log_of_stable_softmax",
+          "computes a stable softmax (each position's max subtracted) and then takes its log: a "
+          "target far below its position's maximum (~750 or more) has p = 0 and -log p = inf",
+          _code("""
+        def sequence_cross_entropy(logits, targets):
+            e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            p = e / e.sum(axis=-1, keepdims=True)
+            picked = np.take_along_axis(p, targets[..., None], axis=-1)
+            return float(-np.log(picked).mean())
+        """)),
+    Wrong("sequence_cross_entropy", "next_char_shift",
+          "pairs each position's logits with the NEXT target (logits[:-1] with targets[1:]), "
+          "as if the targets were not already shifted", _code("""
+        def sequence_cross_entropy(logits, targets):
+            logits, targets = logits[:-1], targets[1:]
+            m = logits.max(axis=-1, keepdims=True)
+            log_p = logits - m - np.log(np.exp(logits - m).sum(axis=-1, keepdims=True))
+            picked = np.take_along_axis(log_p, targets[..., None], axis=-1)
+            return float(-picked.mean())
+        """)),
+    Wrong("sequence_cross_entropy", "mean_over_batch_only",
+          "averages over the batch but sums over time: the loss of a whole sequence", _code("""
+        def sequence_cross_entropy(logits, targets):
+            m = logits.max(axis=-1, keepdims=True)
+            log_p = logits - m - np.log(np.exp(logits - m).sum(axis=-1, keepdims=True))
+            picked = np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]  # (T, B)
+            return float(-picked.sum(axis=0).mean())
+        """)),
+    Wrong("perplexity", "minus_sign", "exp(-L): the mean probability's geometric mean, not its "
+                                      "inverse", _code("""
+        def perplexity(logits, targets):
+            return float(np.exp(-sequence_cross_entropy(logits, targets)))
+        """)),
+    Wrong("sample", "zero_is_int_zero",
+          "tests for greedy decoding with `temperature is 0`, true for the int 0 only: at "
+          "temperature 0.0 it divides by zero and returns NaN-driven classes", _code("""
+        def sample(logits, temperature, rng):
+            if temperature is 0:
+                return np.argmax(logits, axis=-1)
+            with np.errstate(all="ignore"):
+                z = logits / temperature
+                z = z - z.max(axis=-1, keepdims=True)
+                p = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+            cdf = np.cumsum(p, axis=-1)
+            u = rng.random((len(p), 1))
+            return np.minimum((cdf <= u).sum(axis=-1), p.shape[-1] - 1)
+        """)),
+    Wrong("sample", "first_row_only", "draws every row from the first row's distribution: "
+                                      "rng.choice(V, size=B, p=p[0]), as if B were 1", _code("""
+        def sample(logits, temperature, rng):
+            if temperature == 0:
+                return np.argmax(logits, axis=-1)
+            z = logits / temperature
+            z = z - z.max(axis=-1, keepdims=True)
+            p = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+            return rng.choice(p.shape[-1], size=len(p), p=p[0])
+        """)),
+    Wrong("sample", "one_u_for_the_batch", "draws one uniform number for the whole batch "
+                                           "(rng.random()), so every row uses the same u",
+          _code("""
+        def sample(logits, temperature, rng):
+            if temperature == 0:
+                return np.argmax(logits, axis=-1)
+            z = logits / temperature
+            z = z - z.max(axis=-1, keepdims=True)
+            p = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+            cdf = np.cumsum(p, axis=-1)
+            u = rng.random()
+            return np.minimum((cdf <= u).sum(axis=-1), p.shape[-1] - 1)
+        """)),
+    Wrong("first_bit_params", "output_inverted", "reads the memory with W_y = -1, so y_t is "
+                                                 "negative after a first 1", _code("""
+        def first_bit_params():
+            return {"W_x": np.array([[4.0]]), "W_h": np.array([[10.0]]),
+                    "b_h": np.array([-2.0]), "W_y": np.array([[-1.0]]), "b_y": np.array([0.0])}
+        """)),
 ]
 
 ALTERNATIVES = [
@@ -335,6 +412,71 @@ ALTERNATIVES = [
                 u = rng.random(len(p))
                 return np.array([np.searchsorted(np.cumsum(row), x, side="right")
                                  for row, x in zip(p, u)]).clip(0, p.shape[-1] - 1)
+            """),
+    }),
+    Alternative("max_first_and_lists", "cross-entropy indexed with np.arange and "
+                "np.log(np.sum(np.exp(...))) per position; perplexity with math.exp; sampling "
+                "that subtracts the maximum of the logits BEFORE dividing by the temperature "
+                "((y - m) / tau has its maximum at 0 too) and searches each row's cdf; the "
+                "weights as nested Python lists", {
+        "sequence_cross_entropy": _code("""
+            def sequence_cross_entropy(logits, targets):
+                T, B, V = logits.shape
+                shifted = logits - np.max(logits, axis=2)[:, :, None]
+                log_z = np.log(np.sum(np.exp(shifted), axis=2))                 # (T, B)
+                t, b = np.meshgrid(np.arange(T), np.arange(B), indexing="ij")
+                return float(np.mean(log_z - shifted[t, b, targets]))
+            """),
+        "perplexity": _code("""
+            import math
+
+
+            def perplexity(logits, targets):
+                return math.exp(sequence_cross_entropy(logits, targets))
+            """),
+        "sample": _code("""
+            def sample(logits, temperature, rng):
+                if temperature <= 0:
+                    return np.argmax(logits, axis=1)
+                z = (logits - logits.max(axis=1, keepdims=True)) / temperature
+                p = np.exp(z)
+                cdf = np.cumsum(p, axis=1) / p.sum(axis=1, keepdims=True)
+                u = rng.random(len(logits))
+                ids = [min(int(np.searchsorted(c, x, side="right")), len(c) - 1)
+                       for c, x in zip(cdf, u)]
+                return np.array(ids)
+            """),
+        "first_bit_params": _code("""
+            def first_bit_params():
+                # the solution's unit, written as lists: 3 x_1 - 1.5 = +-1.5 at t = 1; then the
+                # self-connection 8 |h| >= 7 outweighs |3 x - 1.5| = 1.5
+                return {"W_x": [[3.0]], "W_h": [[8.0]], "b_h": [-1.5], "W_y": [[1.0]],
+                        "b_y": [0.0]}
+            """),
+    }),
+    Alternative("log_softmax_then_exp", "cross-entropy through a full log-softmax with "
+                "np.logaddexp.reduce and a one-hot product; perplexity as the exp of a mean it "
+                "computes itself (not calling its cross-entropy); sampling through rng.choice "
+                "per row with probabilities from exp(log-softmax)", {
+        "sequence_cross_entropy": _code("""
+            def sequence_cross_entropy(logits, targets):
+                log_p = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+                one_hot = np.eye(logits.shape[-1])[targets]                     # (T, B, V)
+                return float(-(one_hot * log_p).sum(axis=-1).mean())
+            """),
+        "perplexity": _code("""
+            def perplexity(logits, targets):
+                log_p = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+                picked = np.take_along_axis(log_p, targets[..., None], axis=-1)
+                return float(np.exp(-picked.mean()))
+            """),
+        "sample": _code("""
+            def sample(logits, temperature, rng):
+                if temperature == 0:
+                    return logits.argmax(axis=-1)
+                z = logits / temperature
+                p = np.exp(z - np.logaddexp.reduce(z, axis=-1, keepdims=True))
+                return np.array([rng.choice(len(row), p=row / row.sum()) for row in p])
             """),
     }),
 ]
