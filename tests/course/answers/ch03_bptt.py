@@ -245,6 +245,136 @@ WRONG = [
             g = gradcheck.numerical_gradient(loss, {**params, "h0": h0})
             return {k: g[k] for k in ("W_x", "W_h", "b_h")}, g["h0"]
         """)),
+    # --- added by the red team: more plausible mistakes -------------------------------------
+    Wrong("step_backward", "dW_h_transposed", "dW_h = dz.T @ h_prev: the transpose of the right "
+                                              "gradient, with the same (H, H) shape", _code("""
+        def step_backward(params, x, h_prev, h, dh):
+            dz = dh * (1.0 - h ** 2)
+            grads = {"W_x": x.T @ dz, "W_h": dz.T @ h_prev, "b_h": dz.sum(axis=0)}
+            return grads, dz @ params["W_h"].T, dz @ params["W_x"].T
+        """)),
+    Wrong("step_backward", "slope_bracket", "writes tanh' as (1 - h) ** 2, a misplaced bracket",
+          _code("""
+        def step_backward(params, x, h_prev, h, dh):
+            dz = dh * (1.0 - h) ** 2
+            grads = {"W_x": x.T @ dz, "W_h": h_prev.T @ dz, "b_h": dz.sum(axis=0)}
+            return grads, dz @ params["W_h"].T, dz @ params["W_x"].T
+        """)),
+    Wrong("step_backward", "slope_from_h_prev", "takes tanh' from the state before the step: "
+                                                "1 - h_prev ** 2", _code("""
+        def step_backward(params, x, h_prev, h, dh):
+            dz = dh * (1.0 - h_prev ** 2)
+            grads = {"W_x": x.T @ dz, "W_h": h_prev.T @ dz, "b_h": dz.sum(axis=0)}
+            return grads, dz @ params["W_h"].T, dz @ params["W_x"].T
+        """)),
+    Wrong("step_backward", "dh_prev_skips_tanh", "the weights' gradients go through dz, but "
+                                                 "dh_prev = dh @ W_h.T skips the tanh", _code("""
+        def step_backward(params, x, h_prev, h, dh):
+            dz = dh * (1.0 - h ** 2)
+            grads = {"W_x": x.T @ dz, "W_h": h_prev.T @ dz, "b_h": dz.sum(axis=0)}
+            return grads, dh @ params["W_h"].T, dz @ params["W_x"].T
+        """)),
+    Wrong("step_backward", "bias_wrong_axis", "sums dz over the units (axis 1) for db_h",
+          _code("""
+        def step_backward(params, x, h_prev, h, dh):
+            dz = dh * (1.0 - h ** 2)
+            grads = {"W_x": x.T @ dz, "W_h": h_prev.T @ dz, "b_h": dz.sum(axis=1)}
+            return grads, dz @ params["W_h"].T, dz @ params["W_x"].T
+        """)),
+    Wrong("rnn_backward", "mean_over_time", "divides the summed gradients by T, as if the "
+                                            "weights' gradient were an average over the steps",
+          _code("""
+        def rnn_backward(params, xs, hs, h0, dhs):
+            grads = {name: np.zeros_like(params[name]) for name in ("W_x", "W_h", "b_h")}
+            dh_next = np.zeros_like(h0)
+            for t in reversed(range(len(xs))):
+                h_prev = hs[t - 1] if t > 0 else h0
+                g, dh_next, _ = step_backward(params, xs[t], h_prev, hs[t], dhs[t] + dh_next)
+                for name in grads:
+                    grads[name] += g[name]
+            return {name: g / len(xs) for name, g in grads.items()}, dh_next
+        """)),
+    Wrong("rnn_backward", "ignores_dh_prev", "throws away the step's dh_prev and carries the "
+                                             "total dh back unchanged, as if h_t fed h_(t+1) "
+                                             "directly", _code("""
+        def rnn_backward(params, xs, hs, h0, dhs):
+            grads = {name: np.zeros_like(params[name]) for name in ("W_x", "W_h", "b_h")}
+            dh_next = np.zeros_like(h0)
+            for t in reversed(range(len(xs))):
+                h_prev = hs[t - 1] if t > 0 else h0
+                dh = dhs[t] + dh_next
+                g, _, _ = step_backward(params, xs[t], h_prev, hs[t], dh)
+                for name in grads:
+                    grads[name] += g[name]
+                dh_next = dh
+            return grads, dh_next
+        """)),
+    Wrong("rnn_backward", "h0_one_step_late", "h_prev = hs[t - 1] if t > 1 else h0: the step "
+                                              "at t = 1 is given h0 instead of hs[0]", _code("""
+        def rnn_backward(params, xs, hs, h0, dhs):
+            grads = {name: np.zeros_like(params[name]) for name in ("W_x", "W_h", "b_h")}
+            dh_next = np.zeros_like(h0)
+            for t in reversed(range(len(xs))):
+                h_prev = hs[t - 1] if t > 1 else h0
+                g, dh_next, _ = step_backward(params, xs[t], h_prev, hs[t], dhs[t] + dh_next)
+                for name in grads:
+                    grads[name] += g[name]
+            return grads, dh_next
+        """)),
+    Wrong("truncated_bptt", "backward_from_h0", "carries the state forwards, but gives every "
+                                                "window's backward pass h0 as its start state",
+          _code("""
+        def truncated_bptt(params, xs, h0, dhs, k):
+            window_grads, h = [], h0
+            for start in range(0, len(xs), k):
+                xs_w = xs[start:start + k]
+                hs_w, h_end = rnn.forward(params, xs_w, h)
+                grads, _ = rnn_backward(params, xs_w, hs_w, h0, dhs[start:start + k])
+                window_grads.append(grads)
+                h = h_end
+            return window_grads, h
+        """)),
+    Wrong("truncated_bptt", "backward_from_end_state", "reuses one variable for the state: "
+                                                       "h = rnn.forward(...)[1] before the "
+                                                       "backward pass, which then starts from "
+                                                       "the window's END state", _code("""
+        def truncated_bptt(params, xs, h0, dhs, k):
+            window_grads, h = [], h0
+            for start in range(0, len(xs), k):
+                xs_w = xs[start:start + k]
+                hs_w, h = rnn.forward(params, xs_w, h)
+                grads, _ = rnn_backward(params, xs_w, hs_w, h, dhs[start:start + k])
+                window_grads.append(grads)
+            return window_grads, h
+        """)),
+    Wrong("truncated_bptt", "one_dict_appended", "fills one dict with each window's gradients "
+                                                 "and appends that same dict every time: every "
+                                                 "entry of the list is the last window's",
+          _code("""
+        def truncated_bptt(params, xs, h0, dhs, k):
+            window_grads, h, current = [], h0, {}
+            for start in range(0, len(xs), k):
+                xs_w = xs[start:start + k]
+                hs_w, h_end = rnn.forward(params, xs_w, h)
+                grads, _ = rnn_backward(params, xs_w, hs_w, h, dhs[start:start + k])
+                current.update(grads)
+                window_grads.append(current)
+                h = h_end
+            return window_grads, h
+        """)),
+    Wrong("truncated_bptt", "forward_from_zeros", "calls rnn.forward(params, xs_w) without the "
+                                                  "state, so every window starts from zeros",
+          _code("""
+        def truncated_bptt(params, xs, h0, dhs, k):
+            window_grads, h = [], h0
+            for start in range(0, len(xs), k):
+                xs_w = xs[start:start + k]
+                hs_w, h_end = rnn.forward(params, xs_w)
+                grads, _ = rnn_backward(params, xs_w, hs_w, np.zeros_like(h0), dhs[start:start + k])
+                window_grads.append(grads)
+                h = h_end
+            return window_grads, h
+        """)),
 ]
 
 ALTERNATIVES = [
@@ -416,6 +546,83 @@ ALTERNATIVES = [
                     for k in grads:
                         grads[k] = grads[k] + step[k]
                 return grads, dh_next
+            """),
+    }),
+    Alternative("scalar_start_and_lists", "tanh' as (1 - h)(1 + h) and np.dot; BPTT from "
+                "dh_next = 0.0 (a scalar that broadcasts) over reversed lists of the states; "
+                "the windows as a list of slices, zipped", {
+        "step_backward": _code("""
+            def step_backward(params, x, h_prev, h, dh):
+                dz = dh * (1.0 - h) * (1.0 + h)
+                grads = {"W_x": np.dot(x.T, dz), "W_h": np.dot(h_prev.T, dz),
+                         "b_h": np.sum(dz, axis=0)}
+                return grads, np.dot(dz, params["W_h"].T), np.dot(dz, params["W_x"].T)
+            """),
+        "rnn_backward": _code("""
+            def rnn_backward(params, xs, hs, h0, dhs):
+                h_prevs = [h0] + [hs[t] for t in range(len(hs) - 1)]
+                grads = {"W_x": 0.0, "W_h": 0.0, "b_h": 0.0}
+                dh_next = 0.0
+                for x, h_prev, h, dh_out in reversed(list(zip(xs, h_prevs, hs, dhs))):
+                    g, dh_next, _ = step_backward(params, x, h_prev, h, dh_out + dh_next)
+                    grads = {name: grads[name] + g[name] for name in grads}
+                return grads, dh_next + np.zeros_like(h0)
+            """),
+        "truncated_bptt": _code("""
+            def truncated_bptt(params, xs, h0, dhs, k):
+                starts = range(0, len(xs), k)
+                windows = [(xs[s:s + k], dhs[s:s + k]) for s in starts]
+                out, h = [], h0
+                for xs_w, dhs_w in windows:
+                    hs_w, h_next = rnn.forward(params, xs_w, h)
+                    out.append(rnn_backward(params, xs_w, hs_w, h, dhs_w)[0])
+                    h = h_next
+                return out, h
+            """),
+    }),
+    Alternative("windows_inline", "truncated BPTT with its own forward loop (np.tanh) and its "
+                "own backward loop inside each window, not calling rnn_backward; the step with "
+                "dz = dh - dh * h**2; BPTT with a while loop", {
+        "step_backward": _code("""
+            def step_backward(params, x, h_prev, h, dh):
+                dz = dh - dh * h ** 2
+                return ({"W_x": x.T @ dz, "W_h": h_prev.T @ dz, "b_h": dz.sum(0)},
+                        dz @ params["W_h"].T, dz @ params["W_x"].T)
+            """),
+        "rnn_backward": _code("""
+            def rnn_backward(params, xs, hs, h0, dhs):
+                grads = {n: np.zeros(params[n].shape) for n in ("W_x", "W_h", "b_h")}
+                dh = np.zeros(h0.shape)
+                t = len(xs) - 1
+                while t >= 0:
+                    g, dh, _ = step_backward(params, xs[t], hs[t - 1] if t else h0, hs[t],
+                                             dhs[t] + dh)
+                    for n in grads:
+                        grads[n] = grads[n] + g[n]
+                    t -= 1
+                return grads, dh
+            """),
+        "truncated_bptt": _code("""
+            def truncated_bptt(params, xs, h0, dhs, k):
+                W_x, W_h, b_h = params["W_x"], params["W_h"], params["b_h"]
+                result, h = [], h0
+                for start in range(0, len(xs), k):
+                    stop = min(start + k, len(xs))
+                    states = [h]
+                    for t in range(start, stop):
+                        states.append(np.tanh(states[-1] @ W_h + xs[t] @ W_x + b_h))
+                    g = {"W_x": np.zeros_like(W_x), "W_h": np.zeros_like(W_h),
+                         "b_h": np.zeros_like(b_h)}
+                    dh = np.zeros_like(h)
+                    for i in range(stop - start - 1, -1, -1):
+                        dz = (dhs[start + i] + dh) * (1 - states[i + 1] ** 2)
+                        g["W_x"] = g["W_x"] + xs[start + i].T @ dz
+                        g["W_h"] = g["W_h"] + states[i].T @ dz
+                        g["b_h"] = g["b_h"] + dz.sum(axis=0)
+                        dh = dz @ W_h.T
+                    result.append(g)
+                    h = states[-1]
+                return result, h
             """),
     }),
 ]
