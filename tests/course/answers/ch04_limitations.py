@@ -329,6 +329,152 @@ WRONG = [
                 return "explosion possible"
             return "undetermined"
         """)),
+    # --- added by the red team: more plausible mistakes -------------------------------------
+    Wrong("jacobian_norms", "norms_a_list", "appends each lag's norms to a list and forgets "
+                                           "np.stack: a list of T + 1 arrays, not (T + 1, B)",
+          _code("""
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+            slopes = 1.0 - hs ** 2 if nonlinearity == "tanh" else (hs > 0).astype(hs.dtype)
+            T, B, H = hs.shape
+            P = np.broadcast_to(np.eye(H), (B, H, H))
+            norms = [np.ones(B)]
+            for k in range(1, T + 1):
+                P = P @ (slopes[T - k][:, :, None] * params["W_h"].T)
+                norms.append(np.linalg.norm(P, ord=2, axis=(1, 2)))
+            return norms
+        """)),
+    Wrong("jacobian_norms", "forward_tanh_always", "forgets to pass nonlinearity to rnn.forward: "
+                                                   "the states are tanh's, the slopes ReLU's",
+          _code("""
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            hs, _ = rnn.forward(params, xs, h0)
+            slopes = 1.0 - hs ** 2 if nonlinearity == "tanh" else (hs > 0).astype(hs.dtype)
+            T, B, H = hs.shape
+            P = np.broadcast_to(np.eye(H), (B, H, H))
+            norms = [np.ones(B)]
+            for k in range(1, T + 1):
+                P = P @ (slopes[T - k][:, :, None] * params["W_h"].T)
+                norms.append(np.linalg.norm(P, ord=2, axis=(1, 2)))
+            return np.stack(norms)
+        """)),
+    Wrong("jacobian_norms", "forward_from_zeros", "forgets to pass h0 to rnn.forward, so the "
+                                                  "states start from zeros", _code("""
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            hs, _ = rnn.forward(params, xs, None, nonlinearity)
+            slopes = 1.0 - hs ** 2 if nonlinearity == "tanh" else (hs > 0).astype(hs.dtype)
+            T, B, H = hs.shape
+            P = np.broadcast_to(np.eye(H), (B, H, H))
+            norms = [np.ones(B)]
+            for k in range(1, T + 1):
+                P = P @ (slopes[T - k][:, :, None] * params["W_h"].T)
+                norms.append(np.linalg.norm(P, ord=2, axis=(1, 2)))
+            return np.stack(norms)
+        """)),
+    Wrong("jacobian_norms", "spectral_radius", "takes the spectral radius of each product (its "
+                                               "largest |eigenvalue|) for its norm, the chapter's "
+                                               "other quantity", _code("""
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+            slopes = 1.0 - hs ** 2 if nonlinearity == "tanh" else (hs > 0).astype(hs.dtype)
+            T, B, H = hs.shape
+            P = np.broadcast_to(np.eye(H), (B, H, H))
+            norms = [np.ones(B)]
+            for k in range(1, T + 1):
+                P = P @ (slopes[T - k][:, :, None] * params["W_h"].T)
+                norms.append(np.abs(np.linalg.eigvals(P)).max(axis=-1))
+            return np.stack(norms)
+        """)),
+    Wrong("jacobian_norms", "first_sequence_slopes", "builds diag(f') with np.diag from the first "
+                                                     "sequence's slopes, for the whole batch",
+          _code("""
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+            slopes = 1.0 - hs ** 2 if nonlinearity == "tanh" else (hs > 0).astype(hs.dtype)
+            T, B, H = hs.shape
+            P = np.eye(H)
+            norms = [np.ones(B)]
+            for k in range(1, T + 1):
+                P = P @ np.diag(slopes[T - k][0]) @ params["W_h"].T
+                norms.append(np.full(B, np.linalg.norm(P, ord=2)))
+            return np.stack(norms)
+        """)),
+    Wrong("clip_by_norm", "sum_of_norms", "adds up the arrays' norms instead of taking the norm "
+                                          "of all the entries together", _code("""
+        def clip_by_norm(grads, max_norm):
+            norm = float(sum(np.linalg.norm(g) for g in grads.values()))
+            scale = max_norm / norm if norm > max_norm else 1.0
+            return {name: g * scale for name, g in grads.items()}, norm
+        """)),
+    Wrong("clip_by_norm", "shallow_copy_in_place", "makes the 'new dict' with grads.copy() and "
+                                                   "scales its arrays in place: they are the "
+                                                   "caller's arrays", _code("""
+        def clip_by_norm(grads, max_norm):
+            norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+            clipped = grads.copy()
+            if norm > max_norm:
+                for g in clipped.values():
+                    g *= max_norm / norm
+            return clipped, norm
+        """)),
+    Wrong("clip_by_norm", "spectral_norms", "uses np.linalg.norm(g, 2), the spectral norm, for "
+                                            "each matrix (exercise 1's ord=2)", _code("""
+        def clip_by_norm(grads, max_norm):
+            norm = float(np.sqrt(sum(np.linalg.norm(g, 2) ** 2 for g in grads.values())))
+            scale = max_norm / norm if norm > max_norm else 1.0
+            return {name: g * scale for name, g in grads.items()}, norm
+        """)),
+    Wrong("clip_elementwise", "last_array_norm", "overwrites the norm in the loop: returns the "
+                                                 "norm of the last array only", _code("""
+        def clip_elementwise(grads, max_value):
+            clipped = {}
+            for name, g in grads.items():
+                norm = float(np.sqrt(np.sum(g ** 2)))
+                clipped[name] = np.clip(g, -max_value, max_value)
+            return clipped, norm
+        """)),
+    Wrong("clip_elementwise", "clips_to_sign", "sets every entry beyond c to +-c but every entry "
+                                               "inside to 0 (np.sign(g) * c where |g| > c, "
+                                               "else 0)", _code("""
+        def clip_elementwise(grads, max_value):
+            norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+            return {name: np.where(np.abs(g) > max_value, np.sign(g) * max_value, 0.0)
+                    for name, g in grads.items()}, norm
+        """)),
+    Wrong("predict_regime", "eigvalsh", "takes the eigenvalues with np.linalg.eigvalsh, which "
+                                        "assumes a symmetric matrix and reads only its lower "
+                                        "triangle", _code("""
+        def predict_regime(W_h, nonlinearity="tanh"):
+            gamma = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}[nonlinearity]
+            sigma_max = np.linalg.norm(W_h, ord=2)
+            rho = np.max(np.abs(np.linalg.eigvalsh(W_h)))
+            if gamma * sigma_max < 1:
+                return "vanishing"
+            if gamma * rho > 1:
+                return "explosion possible"
+            return "undetermined"
+        """)),
+    Wrong("predict_regime", "sigmoid_half", "takes the sigmoid's largest slope as 1/2 "
+                                            "(mixing it up with sigmoid(0))", _code("""
+        def predict_regime(W_h, nonlinearity="tanh"):
+            gamma = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.5}[nonlinearity]
+            sigma_max = np.linalg.norm(W_h, ord=2)
+            rho = np.max(np.abs(np.linalg.eigvals(W_h)))
+            if gamma * sigma_max < 1:
+                return "vanishing"
+            if gamma * rho > 1:
+                return "explosion possible"
+            return "undetermined"
+        """)),
+    Wrong("predict_regime", "np_where_array", "decides with nested np.where, which returns a "
+                                              "0-d numpy array of text, not a str", _code("""
+        def predict_regime(W_h, nonlinearity="tanh"):
+            gamma = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}[nonlinearity]
+            sigma_max = np.linalg.norm(W_h, ord=2)
+            rho = np.max(np.abs(np.linalg.eigvals(W_h)))
+            return np.where(gamma * sigma_max < 1, "vanishing",
+                            np.where(gamma * rho > 1, "explosion possible", "undetermined"))
+        """)),
 ]
 
 ALTERNATIVES = [
@@ -511,6 +657,112 @@ ALTERNATIVES = [
                 norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
                 scale = np.minimum(1.0, max_norm / np.float64(norm))   # c / 0 = inf warns
                 return {name: g * float(scale) for name, g in grads.items()}, norm
+            """),
+    }),
+    Alternative("recomputed_slopes", "the slopes from the pre-activations recomputed from "
+                "the states (1 - tanh(z)^2, z > 0; np.sign(h) for ReLU is the same); the "
+                "products of one sequence at a time with np.linalg.multi_dot-free loops; "
+                "clipping as PyTorch does, max_norm / (norm + 1e-6), and through np.where; "
+                "the explosion condition tested first (gamma rho > 1 implies gamma sigma_max "
+                "> 1, so the order does not matter)", {
+        "jacobian_norms": _code("""
+            def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+                hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+                T, B, H = hs.shape
+                prev = np.concatenate([h0[None], hs[:-1]])                 # h_(t-1), (T, B, H)
+                z = prev @ params["W_h"] + xs @ params["W_x"] + params["b_h"]
+                slopes = 1.0 - np.tanh(z) ** 2 if nonlinearity == "tanh" else np.sign(hs)
+                out = np.ones((T + 1, B))
+                for b in range(B):
+                    P = np.eye(H)
+                    for k in range(1, T + 1):
+                        P = P @ (slopes[T - k, b][:, None] * params["W_h"].T)
+                        out[k, b] = np.linalg.svd(P, compute_uv=False).max()
+                return out
+            """),
+        "clip_by_norm": _code("""
+            def clip_by_norm(grads, max_norm):
+                norm = float(np.sqrt(sum(np.vdot(g, g) for g in grads.values())))
+                factor = min(1.0, max_norm / (norm + 1e-6))
+                return {k: g * factor for k, g in grads.items()}, norm
+            """),
+        "clip_elementwise": _code("""
+            def clip_elementwise(grads, max_value):
+                norm = float(np.linalg.norm(np.concatenate([np.ravel(g) for g in grads.values()])))
+                return {k: np.where(np.abs(g) > max_value, np.sign(g) * max_value, g)
+                        for k, g in grads.items()}, norm
+            """),
+        "predict_regime": _code("""
+            def predict_regime(W_h, nonlinearity="tanh"):
+                gamma = 0.25 if nonlinearity == "sigmoid" else 1.0
+                rho = np.abs(np.linalg.eig(W_h)[0]).max()
+                sigma_max = np.linalg.svd(W_h)[1][0]
+                if gamma * rho > 1:
+                    return "explosion possible"
+                if gamma * sigma_max < 1:
+                    return "vanishing"
+                return "undetermined"
+            """),
+    }),
+    Alternative("stacked_svd_norm_of_norms", "every product stacked, (T + 1, B, H, H), and all "
+                "their spectral norms from one np.linalg.norm(ord=2); the global norm as the "
+                "norm of the arrays' norms; clipping with np.minimum(np.maximum(g, -c), c); "
+                "rho from the eigenvalues' moduli by np.hypot", {
+        "jacobian_norms": _code("""
+            def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+                hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+                T, B, H = hs.shape
+                if nonlinearity == "tanh":
+                    slopes = (1.0 - hs) * (1.0 + hs)
+                else:
+                    slopes = np.where(hs > 0, 1.0, 0.0)
+                products = np.empty((T + 1, B, H, H))
+                products[0] = np.eye(H)
+                for k in range(1, T + 1):
+                    J = np.einsum("bi,ji->bij", slopes[T - k], params["W_h"])    # diag(f') W_h.T
+                    products[k] = np.einsum("bij,bjk->bik", products[k - 1], J)
+                return np.linalg.norm(products, ord=2, axis=(-2, -1))
+            """),
+        "clip_by_norm": _code("""
+            def clip_by_norm(grads, max_norm):
+                norm = float(np.linalg.norm([np.linalg.norm(np.ravel(g)) for g in grads.values()]))
+                clipped = {k: np.array(g, copy=True) for k, g in grads.items()}
+                if norm > max_norm:
+                    clipped = {k: g * (max_norm / norm) for k, g in clipped.items()}
+                return clipped, norm
+            """),
+        "clip_elementwise": _code("""
+            def clip_elementwise(grads, max_value):
+                squares = 0.0
+                clipped = {}
+                for k, g in grads.items():
+                    squares += float(np.sum(np.square(g)))
+                    clipped[k] = np.minimum(np.maximum(g, -max_value), max_value)
+                return clipped, squares ** 0.5
+            """),
+        "predict_regime": _code("""
+            def predict_regime(W_h, nonlinearity="tanh"):
+                gamma = {"sigmoid": 0.25}.get(nonlinearity, 1.0)
+                eigenvalues = np.linalg.eigvals(W_h)
+                rho = np.max(np.hypot(eigenvalues.real, eigenvalues.imag))
+                sigma_max = np.linalg.norm(W_h, 2)
+                if gamma * sigma_max < 1:
+                    return "vanishing"
+                return "explosion possible" if gamma * rho > 1 else "undetermined"
+            """),
+    }),
+    Alternative("label_array", "predict_regime picks its answer from a numpy array of the "
+                "three labels: an np.str_, which is a str", {
+        "predict_regime": _code("""
+            LABELS = np.array(["vanishing", "explosion possible", "undetermined"])
+
+
+            def predict_regime(W_h, nonlinearity="tanh"):
+                gamma = 0.25 if nonlinearity == "sigmoid" else 1.0
+                sigma_max = np.linalg.norm(W_h, 2)
+                rho = np.abs(np.linalg.eigvals(W_h)).max()
+                index = 0 if gamma * sigma_max < 1 else 1 if gamma * rho > 1 else 2
+                return LABELS[index]
             """),
     }),
 ]
