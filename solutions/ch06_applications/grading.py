@@ -12,12 +12,15 @@ with a hidden seed, scale and window) and must beat persistence and come close t
 least-squares AR model on the rest; the word classifier is trained on freshly generated clips
 and must name at least 80% of other fresh clips, as integers. For both: the training must draw
 from the rng it is given (a generator of its own ignores the grader's seed), the same seed must
-give the same model, and a prediction must not depend on the other windows or clips of its batch (standardising with the
-batch's own statistics is a look-ahead leak).
+give the same model, a prediction must not depend on the other windows or clips of its batch
+(standardising with the batch's own statistics is a look-ahead leak), and the predicting
+function must compute from the params it is given, not from a model kept in a global variable
+(the first forecaster forecasts as before after a second one was trained; the classifier does
+not predict the same labels with every number of its params set to 0).
 """
 import numpy as np
 
-from rnncore_grader.checks import expect, expect_call, question
+from rnncore_grader.checks import StudentError, expect, expect_call, question
 from rnncore import audio, forecast
 from rnncore.data import tasks
 from rnncore.testing import changed_argument, difference
@@ -223,6 +226,36 @@ def _predicted(student, function, params, xs, what):
     return got
 
 
+_OWN_PARAMS = ("Hint: return everything the predicting function needs (the model's arrays, the "
+               "mean and the std) in params and read it from there, never from a global variable "
+               "that the last training set")
+
+
+def _zeroed(value):
+    """value with every number in it set to 0 (same structure, shapes and types)."""
+    if isinstance(value, dict):
+        return {key: _zeroed(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)([_zeroed(item) for item in value])
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iufc":
+        return np.zeros_like(value)
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
+        return type(value)(0)
+    return value
+
+
+def _expect_uses_params(student, function, params, xs, predicted, what):
+    """student.function must compute from its params: with every number in them 0, it must not
+    give the same predictions again (a model kept in a global variable would)."""
+    try:
+        blank = np.asarray(getattr(student, function)(_zeroed(params), xs))
+    except StudentError:
+        return                                  # it cannot predict without its params: fine
+    expect(not (blank.shape == np.shape(predicted) and np.array_equal(blank, predicted)),
+           f"{function}(params, ...) on {what} gave the same predictions with every number in "
+           f"params set to 0: it does not compute from the params it is given. {_OWN_PARAMS}")
+
+
 _SAME_SEED = ("Hint: the same rng must give the same model: draw every random number from rng, "
               "none from np.random's global functions or from a generator made without a seed")
 
@@ -269,10 +302,19 @@ def forecaster(student, ref, rng):
                f"on {what}, the forecaster's mean RMSE is {mine / linear:.2f} times the linear "
                f"AR model's; it must be at most 1.2 times. Hint: {hint}")
         if first is None:
-            first = (history, P, K, seed, xs_test, got, what)
+            first = (history, P, K, seed, xs_test, got, what, params)
+
+    # The first forecaster forecasts as it did, after another one was trained: rnn_forecast
+    # computes from the params it is given (not from a global that the last training set).
+    history, P, K, seed, xs_test, got, what, params = first
+    later = student.rnn_forecast(params, xs_test)
+    found = difference(later, got, f"the forecasts on {what}, asked again after a forecaster for "
+                                   f"another series was trained", rtol=1e-6,
+                                   atol=1e-6 * np.std(history))
+    expect(found is None, f"{found}: rnn_forecast must compute from the params it is given. "
+                          f"{_OWN_PARAMS}")
 
     # The same seed gives the same forecaster.
-    history, P, K, seed, xs_test, got, what = first
     names = ["series", "input_len", "horizon", "rng"]
     again = student.rnn_forecast(_trained(student, "train_forecaster",
                                           (history, P, K, np.random.default_rng(seed)), names,
@@ -387,3 +429,4 @@ def word_classifier(student, ref, rng):
     found = difference(again, params, "params", rtol=1e-6, atol=1e-8)
     expect(found is None, f"a second training on {what} with the same seed gave other "
                           f"parameters: {found}. {_SAME_SEED}")
+    _expect_uses_params(student, "classify_words", params, S_test, predicted, "200 hidden clips")

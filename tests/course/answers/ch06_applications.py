@@ -278,6 +278,79 @@ WRONG += [
           "spectrograms in place (spectrograms -= mean)", _edit(
               _CLASSIFIER, "    xs = (spectrograms - mean) / std\n",
               "    spectrograms -= mean\n    spectrograms /= std\n    xs = spectrograms\n")),
+    # --- red team, second pass: reshape for transpose, pandas' ddof, scipy's periodic Hann, and
+    # --- trained models kept in globals (predicting functions that ignore their params). Each
+    # --- entry here costs a whole grading with two trainings (~7 s of CI): only the likeliest ---
+    Wrong("windows", "reshape_not_transpose", "builds the (M, P) matrix of windows and reshapes "
+          "it to (P, M) instead of transposing it, scrambling the windows", _code("""
+        def windows(series, input_len, horizon):
+            series = np.asarray(series, dtype=float)
+            M = len(series) - input_len - horizon + 1
+            xs = np.array([series[i:i + input_len] for i in range(M)])
+            ys = np.array([series[i + input_len:i + input_len + horizon] for i in range(M)])
+            return xs.reshape(input_len, M, 1), ys.reshape(horizon, M, 1)
+        """)),
+    Wrong("standardize", "sample_std", "takes the sample standard deviation, ddof=1 (pandas' "
+          "default for .std()), instead of numpy's population std", _code("""
+        def standardize(train, val, test):
+            mean, std = float(np.mean(train)), float(np.std(train, ddof=1))
+            return (train - mean) / std, (val - mean) / std, (test - mean) / std, mean, std
+        """)),
+    Wrong("baselines", "predict_reshape", "returns the (B, K) forecasts reshaped to (K, B, 1) "
+          "instead of transposed: right only when B or K is 1", _code("""
+        def persistence(xs, horizon):
+            return np.repeat(xs[-1:], horizon, axis=0)
+
+
+        def fit_ar(xs, ys):
+            X = np.concatenate([xs[:, :, 0].T, np.ones((xs.shape[1], 1))], axis=1)
+            return np.linalg.lstsq(X, ys[:, :, 0].T, rcond=None)[0]
+
+
+        def predict_ar(W, xs):
+            X = np.concatenate([xs[:, :, 0].T, np.ones((xs.shape[1], 1))], axis=1)
+            B, K = X.shape[0], W.shape[1]
+            return (X @ W).reshape(K, B, 1)
+        """)),
+    Wrong("spectrogram", "periodic_hann", "writes the Hann window as scipy's periodic one, "
+          "0.5 - 0.5 cos(2 pi n / L), instead of np.hanning's symmetric 2 pi n / (L - 1)",
+          _code("""
+        def spectrogram(signals, frame_len, hop):
+            signals = np.asarray(signals, dtype=float)
+            T = 1 + (signals.shape[1] - frame_len) // hop
+            index = hop * np.arange(T)[:, None] + np.arange(frame_len)
+            hann = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(frame_len) / frame_len)
+            power = np.abs(np.fft.rfft(signals[:, index] * hann, axis=-1)) ** 2
+            return np.log(power + 1e-6).transpose(1, 0, 2)
+        """)),
+    Wrong("forecaster", "model_in_a_global", "keeps the trained model in a global variable and "
+          "forecasts with whatever was trained last, ignoring the params it is given",
+          _edit(_edit(_FORECASTER,
+                      "    return {\"model\": model, \"mean\": mean, \"std\": std}",
+                      "    global LAST_MODEL\n    LAST_MODEL = model\n"
+                      "    return {\"mean\": mean, \"std\": std}"),
+                "out = many_to_one.forward(params[\"model\"], z,",
+                "out = many_to_one.forward(LAST_MODEL, z,")),
+    Wrong("word_classifier", "model_in_globals", "keeps the model and the training statistics "
+          "in global variables and returns an empty dict: classify_words ignores its params and "
+          "uses whatever was trained last", _code("""
+        def train_word_classifier(spectrograms, labels, rng):
+            global MODEL, MEAN, STD
+            spec = many_to_one.ManyToOneSpec(cell=gru, bidirectional=True, pool="mean")
+            MEAN, STD = spectrograms.mean(axis=(0, 1)), spectrograms.std(axis=(0, 1))
+            xs = (spectrograms - MEAN) / STD
+            model = many_to_one.init(xs.shape[-1], 16, len(audio.WORDS), rng, spec)
+            MODEL, _ = train(lambda p, x, y: many_to_one.classification_loss(p, x, y, spec), model,
+                             lambda r: data.minibatches(xs, labels, 32, r), optim.adam(1e-2),
+                             steps=100, clip=1.0, rng=rng, progress=False)
+            return {}
+
+
+        def classify_words(params, spectrograms):
+            spec = many_to_one.ManyToOneSpec(cell=gru, bidirectional=True, pool="mean")
+            xs = (spectrograms - MEAN) / STD
+            return np.argmax(many_to_one.forward(MODEL, xs, spec), axis=1)
+        """)),
 ]
 
 ALTERNATIVES = [
@@ -470,5 +543,51 @@ ALTERNATIVES += [
             '    for b in range(xs.shape[1]):\n'
             '        labels[b] = np.argmax(many_to_one.forward(params["model"], xs[:, [b]], spec))\n'
             '    return labels'),
+    }),
+    Alternative("other_algebra", "windows by fancy indexing with an index matrix; the std as "
+                                 "sqrt(mean(x^2) - mean^2); persistence as a read-only "
+                                 "broadcast view; the AR model with the constant FIRST and the "
+                                 "normal equations; the power as X times its conjugate", {
+        "windows": _code("""
+            def windows(series, input_len, horizon):
+                series = np.asarray(series, dtype=float)
+                M = len(series) - input_len - horizon + 1
+                starts = np.arange(M)[None, :]
+                xs = series[starts + np.arange(input_len)[:, None]]
+                ys = series[starts + input_len + np.arange(horizon)[:, None]]
+                return xs[..., None], ys[..., None]
+            """),
+        "standardize": _code("""
+            def standardize(train, val, test):
+                mean = np.mean(train)
+                std = np.sqrt(np.mean(np.square(train)) - mean ** 2)
+                return tuple((np.asarray(x) - mean) / std for x in (train, val, test)) + (mean, std)
+            """),
+        "baselines": _code("""
+            def persistence(xs, horizon):
+                return np.broadcast_to(xs[-1], (horizon,) + xs.shape[1:])
+
+
+            def features(xs):
+                return np.column_stack([np.ones(xs.shape[1]), xs[:, :, 0].T])
+
+
+            def fit_ar(xs, ys):
+                X = features(xs)
+                return np.linalg.solve(X.T @ X, X.T @ ys[:, :, 0].T)
+
+
+            def predict_ar(W, xs):
+                return np.einsum("bp,pk->kb", features(xs), W)[:, :, None]
+            """),
+        "spectrogram": _code("""
+            def spectrogram(signals, frame_len, hop):
+                B, N = np.shape(signals)
+                T = 1 + (N - frame_len) // hop
+                frames = np.stack([np.asarray(signals)[:, t * hop:t * hop + frame_len]
+                                   for t in range(T)])                        # (T, B, L)
+                X = np.fft.rfft(frames * np.hanning(frame_len))
+                return np.log((X * np.conj(X)).real + 1e-6)
+            """),
     }),
 ]
