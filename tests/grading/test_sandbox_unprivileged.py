@@ -49,13 +49,24 @@ WHOAMI = Case("whoami", "correct answers that print who and where they run",
                         "| root", sorted(os.listdir("/")))
                   """)})
 
+# Each child holds its 250 MiB until the answer has heard from all four, then lets go: no fixed
+# sleep, so the call takes what the allocations take (first touches of fresh memory are slow on
+# these VMs: about 0.4 s per 250 MiB, and several at once share the two cores) and stays well
+# within the corpus's 6 s call limit even while other gradings run beside it. A sleep of 3 s in
+# every child left too little of those 6 s with test_grader.py running alongside (`pytest -n 2`).
 TOGETHER = Case("memory_together", "four processes of 250 MiB each: 1 GiB together, each far "
                 "within the per-process limit", answers={"output_layer": code("""
                     import subprocess, sys
-                    GROW = "x = bytearray(b'1') * (250 * 2**20); import time; time.sleep(3)"
+                    GROW = ("import sys; x = bytearray(b'1') * (250 * 2**20); "
+                            "print('held', flush=True); sys.stdin.read()")
                     def output_layer(params, hs):
-                        children = [subprocess.Popen([sys.executable, "-c", GROW]) for _ in range(4)]
+                        children = [subprocess.Popen([sys.executable, "-c", GROW],
+                                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                                    for _ in range(4)]
+                        held = [child.stdout.readline().strip() for child in children]
+                        assert held == [b"held"] * 4, held       # 1 GiB held together
                         for child in children:
+                            child.stdin.close()
                             child.wait()
                         return hs @ params["W_y"] + params["b_y"]
                     """)}, zero=("test_output_layer",), reason="SIGKILL")
