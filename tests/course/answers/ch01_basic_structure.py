@@ -221,6 +221,16 @@ WRONG = [
             e = np.exp(y - y.max(axis=-1, keepdims=True))
             return e / e.sum(axis=-1, keepdims=True)
         """)),
+    Wrong("rnn_step", "squeezes", "ends with .squeeze() out of habit, which drops the batch "
+                                  "axis of a single sequence (B = 1)", _code("""
+        def rnn_step(params, x, h_prev):
+            return np.tanh(h_prev @ params["W_h"] + x @ params["W_x"] + params["b_h"]).squeeze()
+        """)),
+    Wrong("output_layer", "squeezes", "ends with .squeeze() out of habit, which drops the output "
+                                      "axis of a single output (V = 1)", _code("""
+        def output_layer(params, hs):
+            return (hs @ params["W_y"] + params["b_y"]).squeeze()
+        """)),
 ]
 
 ALTERNATIVES = [
