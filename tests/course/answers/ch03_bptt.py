@@ -375,6 +375,20 @@ WRONG = [
                 h = h_end
             return window_grads, h
         """)),
+    Wrong("truncated_bptt", "array_split_sections", "cuts the sequence with np.array_split(xs, "
+                                                    "ceil(T / k)), which makes that many "
+                                                    "near-equal pieces, not windows of k steps",
+          _code("""
+        def truncated_bptt(params, xs, h0, dhs, k):
+            n = int(np.ceil(len(xs) / k))
+            window_grads, h = [], h0
+            for xs_w, dhs_w in zip(np.array_split(xs, n), np.array_split(dhs, n)):
+                hs_w, h_end = rnn.forward(params, xs_w, h)
+                grads, _ = rnn_backward(params, xs_w, hs_w, h, dhs_w)
+                window_grads.append(grads)
+                h = h_end
+            return window_grads, h
+        """)),
 ]
 
 ALTERNATIVES = [
