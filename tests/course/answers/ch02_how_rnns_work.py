@@ -280,6 +280,19 @@ WRONG = [
             return {"W_x": np.array([[4.0]]), "W_h": np.array([[10.0]]),
                     "b_h": np.array([-2.0]), "W_y": np.array([[-1.0]]), "b_y": np.array([0.0])}
         """)),
+    Wrong("sample", "argmax_without_axis", "greedy decoding as np.argmax(logits), without "
+                                           "axis=-1: one index into the flattened batch",
+          _code("""
+        def sample(logits, temperature, rng):
+            if temperature == 0:
+                return np.argmax(logits)
+            z = logits / temperature
+            z = z - z.max(axis=-1, keepdims=True)
+            p = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+            cdf = np.cumsum(p, axis=-1)
+            u = rng.random((len(p), 1))
+            return np.minimum((cdf <= u).sum(axis=-1), p.shape[-1] - 1)
+        """)),
 ]
 
 ALTERNATIVES = [

@@ -475,6 +475,38 @@ WRONG = [
             return np.where(gamma * sigma_max < 1, "vanishing",
                             np.where(gamma * rho > 1, "explosion possible", "undetermined"))
         """)),
+    Wrong("jacobian_norms", "slope_tanh_of_h", "takes tanh' as 1 - tanh(h)^2, applying tanh to "
+                                               "the state again", _code("""
+        def jacobian_norms(params, xs, h0, nonlinearity="tanh"):
+            hs, _ = rnn.forward(params, xs, h0, nonlinearity)
+            slopes = 1.0 - np.tanh(hs) ** 2 if nonlinearity == "tanh" else (hs > 0).astype(float)
+            T, B, H = hs.shape
+            P = np.broadcast_to(np.eye(H), (B, H, H))
+            norms = [np.ones(B)]
+            for k in range(1, T + 1):
+                P = P @ (slopes[T - k][:, :, None] * params["W_h"].T)
+                norms.append(np.linalg.norm(P, ord=2, axis=(1, 2)))
+            return np.stack(norms)
+        """)),
+    Wrong("clip_by_norm", "rebinds_callers_dict", "writes the scaled arrays back into the "
+                                                  "caller's dict (grads[name] = ...) and returns "
+                                                  "it: the arrays are new, the dict is not",
+          _code("""
+        def clip_by_norm(grads, max_norm):
+            norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+            if norm > max_norm:
+                for name in grads:
+                    grads[name] = grads[name] * (max_norm / norm)
+            return grads, norm
+        """)),
+    Wrong("clip_elementwise", "rebinds_callers_dict", "writes the clipped arrays back into the "
+                                                      "caller's dict and returns it", _code("""
+        def clip_elementwise(grads, max_value):
+            norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+            for name in grads:
+                grads[name] = np.clip(grads[name], -max_value, max_value)
+            return grads, norm
+        """)),
 ]
 
 ALTERNATIVES = [
