@@ -3,7 +3,8 @@
 Each question calls the student's function in the sandbox on hidden inputs drawn from rng, with
 shapes other than the visible tests' (D = H, B = 1, H = 1, S = 1, H_v != H, long sequences),
 and on edge cases that every draw reaches: saturated gates and cells (pre-activations near
-+-800), scores whose column maxima lie far apart (a softmax shifted by the whole batch's maximum
++-800), scores whose column maxima lie far apart, every score -2000 or below with some masked (a
+finite "large negative" mask fill above them takes the weight) (a softmax shifted by the whole batch's maximum
 underflows), masked positions scoring far above every kept one (a mask applied after the
 exponential underflows), and scores above 709 (an unshifted softmax overflows). expect_call
 compares with the solution's result and fails a call that writes into its arguments.
@@ -206,3 +207,20 @@ def attention(student, ref, rng):
                 hint="mask the scores (to -inf) BEFORE taking the maximum and np.exp: a mask "
                      "applied after the exponential leaves exp(2 - 1000) = 0 for every kept "
                      "position", **TOL)
+    # every score far BELOW 0 (-2000 and below, 40 apart: each column's weight goes to its best
+    # kept position, in float32 too), some positions masked: a finite "large negative" fill
+    # (-1000, say) lies above the kept scores and takes the weight
+    query = rng.normal(size=(B, H))
+    low = -2000.0 - 40.0 * np.stack([rng.permutation(S) for _ in range(B)], axis=1)   # scores
+    noise = rng.normal(size=(S, B, H))
+    noise -= (np.einsum("sbh,bh->sb", noise, query) / np.sum(query ** 2, axis=-1))[:, :, None] \
+        * query                                                            # orthogonal to q
+    keys = (low / np.sum(query ** 2, axis=-1))[:, :, None] * query + noise
+    mask = np.ones((S, B), dtype=int)
+    for b in range(B):
+        mask[rng.choice(S, size=int(rng.integers(1, S)), replace=False), b] = 0
+    expect_call(student, ref, "attention", query, keys, values, mask,
+                where=f"for S={S}, B={B}, H={H}, every score -2000 or below, some masked",
+                hint="set the masked scores to -inf (np.where(mask != 0, scores, -np.inf)): a "
+                     "finite 'large negative' number such as -1000 lies ABOVE kept scores of "
+                     "-2000, and the masked positions take the weight", **TOL)

@@ -5,6 +5,7 @@ result with the solution's (expect_call: one call each, the student's arguments 
 writes, ints exact). While a question runs, the library functions that compute its answer are
 unavailable to the submission (forbid=...). The hidden inputs always include the edge cases
 (large scores, a future key far above the kept ones, batch elements whose scores are far apart,
+every score far below 0 (a finite mask fill above them fails),
 T = 1, B = 1, d_k != d_v, odd widths, one head and many, dilations with holes, R == T exactly),
 so a wrong answer fails on every student's draw; the random sizes are drawn away from the
 visible examples'. The receptive field and the depth of a TCN are compared with the truth that
@@ -107,6 +108,21 @@ def causal_attention(student, ref, rng):
                         where=where + ", batch elements whose scores are far apart", **TOL,
                         hint="subtract the maximum of each row (each query t and batch element "
                              "b, over the keys s), not the maximum of the whole batch")
+        if T > 1:
+            # Every score -2000 or below, 40 apart (each row's weight goes to its best kept key,
+            # in float32 too): q_t is one direction u per batch element, and k_s . u / sqrt(d_k)
+            # is set to the score. A finite "large negative" mask fill (-1000, say) lies above
+            # the kept scores and hands the weight to the future.
+            u = rng.normal(size=(B, d_k))
+            low = -2000.0 - 40.0 * np.stack([rng.permutation(T) for _ in range(B)], axis=1)
+            noise = rng.normal(size=(T, B, d_k))
+            noise -= (np.einsum("sbd,bd->sb", noise, u) / np.sum(u ** 2, axis=-1))[:, :, None] * u
+            k_low = (low * np.sqrt(d_k) / np.sum(u ** 2, axis=-1))[:, :, None] * u + noise
+            expect_call(student, ref, "causal_attention", np.broadcast_to(u, (T, B, d_k)).copy(),
+                        k_low, v, where=where + ", every score -2000 or below", **TOL,
+                        hint="set the future scores to -inf (np.where(future, -np.inf, scores)): "
+                             "a finite 'large negative' number such as -1000 lies ABOVE kept "
+                             "scores of -2000, and the future keys take the weight")
 
 
 @question("test_multihead_attention", forbid=MULTIHEAD)

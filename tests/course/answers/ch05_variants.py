@@ -448,6 +448,17 @@ WRONG = [
             weights = weights / weights.sum(axis=0)
             return np.einsum("sb,sbv->bv", weights, values), weights
         """)),
+    Wrong("attention", "mask_fill_minus_1000", "masks with a 'large negative number', -1000, "
+          "instead of -inf: where every kept score of a column is below about -1700, the masked "
+          "positions get the weight", _code("""
+        def attention(query, keys, values, mask=None):
+            scores = np.sum(keys * query, axis=-1)
+            if mask is not None:
+                scores = np.where(np.asarray(mask) != 0, scores, -1000.0)
+            weights = np.exp(scores - scores.max(axis=0))
+            weights = weights / weights.sum(axis=0)
+            return np.sum(weights[:, :, None] * values, axis=0), weights
+        """)),
 ]
 
 ALTERNATIVES = [

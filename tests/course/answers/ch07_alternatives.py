@@ -436,6 +436,18 @@ WRONG = [
                 L += 1
             return L
         """)),
+    Wrong("causal_attention", "mask_fill_minus_1000", "masks with a 'large negative number', "
+          "-1000, instead of -inf: where every kept score of a row is below about -1700, the "
+          "future keys get the weight", _code("""
+        def causal_attention(q, k, v):
+            T, d_k = q.shape[0], q.shape[-1]
+            scores = np.einsum("tbd,sbd->tsb", q, k) / np.sqrt(d_k)
+            future = np.triu(np.ones((T, T), dtype=bool), k=1)[:, :, None]
+            scores = np.where(future, -1000.0, scores)
+            weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+            weights = weights / weights.sum(axis=1, keepdims=True)
+            return np.einsum("tsb,sbd->tbd", weights, v), weights
+        """)),
 ]
 
 ALTERNATIVES = [
