@@ -8,7 +8,9 @@ test sequences (an order-blind model reaches 0.75 at most; the solution's GRU ab
 as for every trained model of the course: the same seed must give the same parameters (``fit``
 draws from the rng it is given, so a regrade gives the same score), a sequence's class must not
 depend on the rest of its batch (one sequence of each predicted class alone, a batch of 7, the
-test set reversed), and neither function may change its arguments.
+test set reversed), neither function may change its arguments, and ``predict`` must compute
+from the params it is given: with every number in them set to 0 it must not predict the same
+classes again (a model kept in a global variable by ``fit`` would).
 
 The concept questions are graded against the key below, not against the student's visible
 tests (which check only the form of an answer). The counting questions (q1, q7, q9) want the
@@ -17,7 +19,7 @@ reread, never to the answer.
 """
 import numpy as np
 
-from rnncore_grader.checks import expect, expect_close, question
+from rnncore_grader.checks import StudentError, expect, expect_close, question
 from rnncore.testing import changed_argument
 
 THRESHOLD = 0.9          # accuracy on the hidden test set; the solution's is about 1.0
@@ -31,6 +33,19 @@ ACCURACY_HINT = ("an accuracy near 0.75 means the model counts X and Y but not t
                  "RNN forgets it, chapters 4 and 5; a model that reads only the last steps never "
                  "sees it) or has not learned which tokens are X and Y. Learn them from "
                  "train_data, never from particular token values")
+
+
+def _zeroed(value):
+    """value with every number in it set to 0 (same structure, shapes and types)."""
+    if isinstance(value, dict):
+        return {key: _zeroed(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)([_zeroed(item) for item in value])
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iufc":
+        return np.zeros_like(value)
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
+        return type(value)(0)
+    return value
 
 
 @question("test_capstone")
@@ -78,6 +93,14 @@ def capstone(student, ref, rng):
                  exact=True, hint="draw every random number from the rng that fit is given "
                                   "(initialisation, shuffling, dropout...), never from an "
                                   "unseeded np.random.default_rng() or the global np.random")
+    try:
+        blank = np.asarray(student.predict(_zeroed(params), test_xs))
+    except StudentError:
+        return                                  # it cannot predict without its params: fine
+    expect(not (blank.shape == classes.shape and np.array_equal(blank, classes)),
+           f"predict gave the same classes {what} with every number in params set to 0: it does "
+           f"not compute from the params it is given. Hint: return everything predict needs in "
+           f"params and read it from there, never from a global variable that fit set")
 
 
 # --- the concept check ---------------------------------------------------------------------------

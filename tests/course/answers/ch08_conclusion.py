@@ -228,6 +228,24 @@ WRONG = [
         def q10_streaming():
             return "d"
         """)),
+    # --- red team, second pass: a capstone whose predict ignores its params (its model kept in a
+    # --- global by fit); PyTorch's two RNN biases. Each entry costs a whole grading with the
+    # --- capstone's training (~8 s of CI), so the concept check gets only this one trap ---
+    Wrong("capstone", "model_in_a_global", "the solution's GRU, but fit keeps the trained "
+          "parameters in a global variable and returns only a note, and predict reads the "
+          "global: it forecasts with whatever was trained last, whatever params it is given",
+          _gru_capstone().replace("    return params\n\n\ndef predict(params, xs):\n"
+                                  "    hs, _ = gru.forward(params[\"gru\"],",
+                                  "    global TRAINED\n    TRAINED = params\n"
+                                  "    return {\"hidden\": 32}\n\n\ndef predict(params, xs):\n"
+                                  "    hs, _ = gru.forward(TRAINED[\"gru\"],", 1)
+          .replace("linear.forward(params[\"output\"], hs[-1])",
+                   "linear.forward(TRAINED[\"output\"], hs[-1])", 1)),
+    Wrong("q1_parameters", "pytorch_two_biases", "counts two recurrent biases, b_ih and b_hh, "
+          "as PyTorch's nn.RNN stores them, where the question's layer has one, b_h", _code("""
+        def q1_parameters():
+            return 8 * 16 + 16 * 16 + 2 * 16 + 16 * 8 + 8
+        """)),
 ]
 
 ALTERNATIVES = [
@@ -348,6 +366,29 @@ ALTERNATIVES = [
 
             def predict(params, xs):
                 return np.argmax(linear.forward(params["out"], both_ends(params, xs)), axis=-1)
+            """),
+    }),
+    Alternative("learned_rule", "no network: fit learns X and Y from the training data (the two "
+                                "rarest tokens; X the one found in the sequences of class 0, "
+                                "XX) and predict reads the first and the last of them in each "
+                                "sequence; params are two ints, and fit needs no random numbers",
+                {
+        "capstone": _code("""
+            def fit(train_data, rng):
+                xs, ys = train_data
+                counts = np.bincount(xs.ravel(), minlength=V_CAPSTONE)
+                rare = np.argsort(counts, kind="stable")[:2]     # each at most twice a sequence
+                in_xx = [(xs[:, ys == 0] == token).sum() for token in rare]
+                X = int(rare[np.argmax(in_xx)])
+                return {"X": X, "Y": int(rare[0] if X == rare[1] else rare[1])}
+
+
+            def predict(params, xs):
+                relevant = (xs == params["X"]) | (xs == params["Y"])       # (T, B)
+                first = np.argmax(relevant, axis=0)
+                last = len(xs) - 1 - np.argmax(relevant[::-1], axis=0)
+                b = np.arange(xs.shape[1])
+                return 2 * (xs[first, b] == params["Y"]) + (xs[last, b] == params["Y"]) * 1
             """),
     }),
 ]
