@@ -85,6 +85,13 @@ def perplexity(student, ref, rng):
         expect_call(own, ref, "perplexity", logits, targets,
                     where=f"for T={T}, B={B}, V={V}" + (" (uniform logits)" if scale == 0 else ""),
                     hint=hint, **TOL)
+    # Perplexities of a few units, where a rounded result shows: rounded to 2 decimals, it is
+    # off by more than the tolerance on almost every one of these.
+    for _ in range(12):
+        T, B, V = int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(2, 5))
+        expect_call(own, ref, "perplexity", rng.normal(size=(T, B, V)),
+                    rng.integers(0, V, size=(T, B)), where=f"for T={T}, B={B}, V={V}",
+                    hint=hint + "; return it as computed, not rounded", **TOL)
     # A model that is certain and right has perplexity 1.
     targets = rng.integers(0, 7, size=(5, 3))
     certain = 50.0 * (targets[..., None] == np.arange(7))

@@ -293,6 +293,11 @@ WRONG = [
             u = rng.random((len(p), 1))
             return np.minimum((cdf <= u).sum(axis=-1), p.shape[-1] - 1)
         """)),
+    Wrong("perplexity", "rounded", "rounds the perplexity to 2 decimals for a tidy printout",
+          _code("""
+        def perplexity(logits, targets):
+            return round(float(np.exp(sequence_cross_entropy(logits, targets))), 2)
+        """)),
 ]
 
 ALTERNATIVES = [
