@@ -24,7 +24,8 @@ TOL = dict(rtol=1e-4, atol=1e-5)
 # chapter 8 prints it.)
 ATTENTION = ("rnncore.transformer:scaled_dot_product_attention",
              "rnncore.transformer:multihead_forward", "rnncore.attention:masked_softmax",
-             "rnncore.attention:dot_attention", "rnncore.numerics:softmax")
+             "rnncore.attention:dot_attention", "rnncore.numerics:softmax",
+             "rnncore.numerics:log_softmax")
 MULTIHEAD = ("rnncore.transformer:multihead_forward",)
 
 

@@ -448,6 +448,18 @@ WRONG = [
             weights = weights / weights.sum(axis=1, keepdims=True)
             return np.einsum("tsb,sbd->tbd", weights, v), weights
         """)),
+    Wrong("causal_attention", "imports_log_softmax", "writes the scores and the mask but takes "
+          "the softmax from the library, as np.exp(numerics.log_softmax(...))", _code("""
+        from rnncore.numerics import log_softmax
+
+
+        def causal_attention(q, k, v):
+            T, d_k = q.shape[0], q.shape[-1]
+            scores = np.einsum("tbd,sbd->tsb", q, k) / np.sqrt(d_k)
+            future = np.triu(np.ones((T, T), dtype=bool), k=1)[:, :, None]
+            weights = np.exp(log_softmax(np.where(future, -np.inf, scores), axis=1))
+            return np.einsum("tsb,sbd->tbd", weights, v), weights
+        """)),
 ]
 
 ALTERNATIVES = [
