@@ -404,8 +404,11 @@ def word_classifier(student, ref, rng):
                              "given the 200 hidden clips with 200 louder copies (e^8 times the "
                              "power) in the same batch")]:
         alone = np.asarray(student.classify_words(params, batch))
-        expect(alone.shape == (batch.shape[1],)
-               and np.array_equal(alone[:len(idx)], predicted[idx]),
+        expect(alone.shape == (batch.shape[1],),
+               f"{how}, classify_words returned shape {alone.shape}, expected (B,) = "
+               f"{(batch.shape[1],)}. Hint: one integer label per clip, also for a batch of one "
+               f"clip (np.squeeze drops the batch axis when B = 1)")
+        expect(np.array_equal(alone[:len(idx)], predicted[idx]),
                f"{how}, classify_words named them otherwise than in the batch of 200. Hint: "
                f"standardise with the TRAINING clips' mean and std kept in params, never with "
                f"the statistics of the batch you are given")

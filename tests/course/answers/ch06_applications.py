@@ -331,6 +331,14 @@ WRONG += [
                       "    return {\"mean\": mean, \"std\": std}"),
                 "out = many_to_one.forward(params[\"model\"], z,",
                 "out = many_to_one.forward(LAST_MODEL, z,")),
+    Wrong("forecaster", "squeezes_windows", "drops the windows' last axis with np.squeeze(xs), "
+          "which drops the batch axis too when one window comes alone (B = 1)",
+          _edit(_FORECASTER, "z = (np.asarray(xs, dtype=float) - params[\"mean\"]) / params[\"std\"]",
+                "z = ((np.squeeze(xs) - params[\"mean\"]) / params[\"std\"])[:, :, None]")),
+    Wrong("word_classifier", "squeezes_scores", "squeezes the (B, 6) scores before the argmax, "
+          "so a single clip (B = 1) gets a 0-d label instead of shape (1,)",
+          _edit(_CLASSIFIER, "return np.argmax(many_to_one.forward(params[\"model\"], xs, spec), axis=1)",
+                "return np.argmax(np.squeeze(many_to_one.forward(params[\"model\"], xs, spec)), axis=-1)")),
     Wrong("word_classifier", "model_in_globals", "keeps the model and the training statistics "
           "in global variables and returns an empty dict: classify_words ignores its params and "
           "uses whatever was trained last", _code("""
