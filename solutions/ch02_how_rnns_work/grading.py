@@ -164,40 +164,7 @@ def sample(student, ref, rng):
                      f"{temperature} (B={B}, V={V})", rtol=0, atol=0,
                      hint="temperature 0 means greedy decoding: the argmax of each row")
 
-    # Over 10,000 draws, the frequencies follow softmax(logits / temperature); three different
-    # rows interleaved in one batch, each its own distribution.
-    for V, temperature in [(2, 0.3), (10, 1.5), (50, 5.0), (7, 1.0),
-                           (int(rng.integers(3, 12)), float(rng.uniform(0.2, 0.8)))]:
-        rows = 2.0 * rng.normal(size=(3, V))
-        ids = _sample(student, np.tile(rows, (n, 1)), temperature, _generator(rng),
-                      f"V={V}, temperature {temperature:.3g}")
-        for r in range(3):
-            _check_frequencies(ids[r::3], _p_at(rows[r], temperature),
-                               f"from row {r} of a batch of three distributions (V={V}, "
-                               f"temperature {temperature:.3g})")
-
-    # Near zero temperature: the argmax, and no overflow. Each row is a shuffle of 0, 1, ..., 11,
-    # so the best class leads by 1 and logits / 0.01 reach 1100 (np.exp(1100.0) is inf).
-    logits = np.argsort(rng.random((300, 12)), axis=1).astype(float)
-    for temperature in [0.01, 0.0]:
-        ids = _sample(student, logits, temperature, _generator(rng), f"temperature {temperature}")
-        expect_close(ids, np.argmax(logits, axis=-1), f"the classes drawn at temperature "
-                     f"{temperature} (B=300, V=12, the best logit ahead by 1)", rtol=0, atol=0,
-                     hint="as the temperature goes to 0 the largest logit takes all the "
-                          "probability; subtract each row's maximum before np.exp so that "
-                          "logits / temperature cannot overflow")
-
-    # Huge logits: only their differences matter, within each row. Two rows interleaved, one
-    # near +1000 and one near -1000.
-    rows = rng.normal(size=(2, 4)) + np.array([[1000.0], [-1000.0]])
-    temperature = float(rng.uniform(0.7, 1.5))
-    ids = _sample(student, np.tile(rows, (n, 1)), temperature, _generator(rng),
-                  "logits near +1000 and -1000")
-    for r, size in enumerate(["+1000", "-1000"]):
-        _check_frequencies(ids[r::2], _p_at(rows[r], temperature),
-                           f"for the row of logits near {size} in a batch of rows near +1000 "
-                           f"and -1000 (temperature {temperature:.3g})")
-
+    # (The quick checks first, so that a sampler they catch is not run on the 10,000 draws.)
     # A class with a logit of -inf has probability 0 and must never be drawn.
     row = rng.normal(size=5)
     row[rng.permutation(5)[:2]] = -np.inf
@@ -219,6 +186,40 @@ def sample(student, ref, rng):
                                "(B=200, V=6)", rtol=0, atol=0, hint=hint)
     expect(not np.array_equal(first, other),
            f"sample gave the same 200 samples for two different rngs. Hint: {hint}")
+
+    # Near zero temperature: the argmax, and no overflow. Each row is a shuffle of 0, 1, ..., 11,
+    # so the best class leads by 1 and logits / 0.01 reach 1100 (np.exp(1100.0) is inf).
+    logits = np.argsort(rng.random((300, 12)), axis=1).astype(float)
+    for temperature in [0.01, 0.0]:
+        ids = _sample(student, logits, temperature, _generator(rng), f"temperature {temperature}")
+        expect_close(ids, np.argmax(logits, axis=-1), f"the classes drawn at temperature "
+                     f"{temperature} (B=300, V=12, the best logit ahead by 1)", rtol=0, atol=0,
+                     hint="as the temperature goes to 0 the largest logit takes all the "
+                          "probability; subtract each row's maximum before np.exp so that "
+                          "logits / temperature cannot overflow")
+
+    # Over 10,000 draws, the frequencies follow softmax(logits / temperature); three different
+    # rows interleaved in one batch, each its own distribution.
+    for V, temperature in [(2, 0.3), (10, 1.5), (50, 5.0), (7, 1.0),
+                           (int(rng.integers(3, 12)), float(rng.uniform(0.2, 0.8)))]:
+        rows = 2.0 * rng.normal(size=(3, V))
+        ids = _sample(student, np.tile(rows, (n, 1)), temperature, _generator(rng),
+                      f"V={V}, temperature {temperature:.3g}")
+        for r in range(3):
+            _check_frequencies(ids[r::3], _p_at(rows[r], temperature),
+                               f"from row {r} of a batch of three distributions (V={V}, "
+                               f"temperature {temperature:.3g})")
+
+    # Huge logits: only their differences matter, within each row. Two rows interleaved, one
+    # near +1000 and one near -1000.
+    rows = rng.normal(size=(2, 4)) + np.array([[1000.0], [-1000.0]])
+    temperature = float(rng.uniform(0.7, 1.5))
+    ids = _sample(student, np.tile(rows, (n, 1)), temperature, _generator(rng),
+                  "logits near +1000 and -1000")
+    for r, size in enumerate(["+1000", "-1000"]):
+        _check_frequencies(ids[r::2], _p_at(rows[r], temperature),
+                           f"for the row of logits near {size} in a batch of rows near +1000 "
+                           f"and -1000 (temperature {temperature:.3g})")
 
 
 # --- first_bit_params ----------------------------------------------------------------------------

@@ -298,6 +298,20 @@ WRONG = [
         def perplexity(logits, targets):
             return round(float(np.exp(sequence_cross_entropy(logits, targets))), 2)
         """)),
+    Wrong("sample", "mean_shift", "centres each row on its MEAN instead of subtracting its "
+                                  "maximum: no overflow for the logits tried, but a logit of "
+                                  "-inf makes the mean -inf and every probability NaN", _code("""
+        def sample(logits, temperature, rng):
+            if temperature == 0:
+                return np.argmax(logits, axis=-1)
+            z = logits / temperature
+            with np.errstate(invalid="ignore"):
+                z = z - z.mean(axis=-1, keepdims=True)
+                p = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+            cdf = np.cumsum(p, axis=-1)
+            u = rng.random((len(p), 1))
+            return np.minimum((cdf <= u).sum(axis=-1), p.shape[-1] - 1)
+        """)),
 ]
 
 ALTERNATIVES = [
