@@ -389,6 +389,16 @@ WRONG = [
                 h = h_end
             return window_grads, h
         """)),
+    Wrong("step_backward", "grads_alias_params", "wants 'a dict with the same keys' and writes "
+                                                 "the gradients into grads = params: the "
+                                                 "caller's parameters are overwritten", _code("""
+        def step_backward(params, x, h_prev, h, dh):
+            dz = dh * (1.0 - h ** 2)
+            dh_prev, dx = dz @ params["W_h"].T, dz @ params["W_x"].T
+            grads = params
+            grads["W_x"], grads["W_h"], grads["b_h"] = x.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
+            return grads, dh_prev, dx
+        """)),
 ]
 
 ALTERNATIVES = [
