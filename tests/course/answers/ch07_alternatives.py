@@ -647,4 +647,54 @@ ALTERNATIVES = [
                 return np.argmax(R >= T)
             """),
     }),
+    Alternative("stacked_exact", "the encoding by stacking sine and cosine on a new last axis and "
+                                 "flattening (interleaved, cut to d); the attention with "
+                                 "np.tril's allowed keys and a softmax over the allowed ones; the "
+                                 "heads with an attention of its own on a head axis (einsum), "
+                                 "not the library's; the receptive field by recursion; the depth "
+                                 "in exact integer arithmetic (bit_length)", {
+        "positional_encoding": _code("""
+            def positional_encoding(T, d):
+                pairs = (d + 1) // 2
+                angles = np.arange(T)[:, None] / 10000.0 ** (2 * np.arange(pairs) / d)   # (T, pairs)
+                return np.stack([np.sin(angles), np.cos(angles)], axis=-1).reshape(T, 2 * pairs)[:, :d]
+            """),
+        "causal_attention": _code("""
+            def causal_attention(q, k, v):
+                T, d_k = q.shape[0], q.shape[-1]
+                allowed = np.tril(np.ones((T, T), dtype=bool))[:, :, None]          # s <= t
+                scores = np.einsum("tbd,sbd->tsb", q, k) / np.sqrt(d_k)
+                top = np.max(scores, axis=1, keepdims=True, where=allowed, initial=-np.inf)
+                weights = np.where(allowed, np.exp(np.where(allowed, scores - top, 0.0)), 0.0)
+                weights /= weights.sum(axis=1, keepdims=True)
+                return np.einsum("tsb,sbd->tbd", weights, v), weights
+            """),
+        "multihead_attention": _code("""
+            def multihead_attention(params, x, num_heads):
+                T, B, d = x.shape
+                d_k = d // num_heads
+                Q, K, V = (np.reshape(x @ params[W], (T, B, num_heads, d_k))
+                           for W in ("W_q", "W_k", "W_v"))
+                scores = np.einsum("tbhd,sbhd->tsbh", Q, K) / np.sqrt(d_k)          # (T, S, B, h)
+                future = np.triu(np.ones((T, T), dtype=bool), k=1)[:, :, None, None]
+                scores = np.where(future, -np.inf, scores)
+                weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+                weights = weights / weights.sum(axis=1, keepdims=True)
+                heads = np.einsum("tsbh,sbhd->tbhd", weights, V).reshape(T, B, d)
+                return heads @ params["W_o"], weights
+            """),
+        "receptive_field": _code("""
+            def receptive_field(kernel_size, dilations):
+                if not dilations:
+                    return 1
+                return 2 * (kernel_size - 1) * dilations[-1] + receptive_field(kernel_size,
+                                                                               dilations[:-1])
+            """),
+        "blocks_to_reach": _code("""
+            def blocks_to_reach(T, kernel_size):
+                span = 2 * (kernel_size - 1)
+                m = -(-(T - 1) // span) + 1          # ceil((T - 1) / span) + 1: 2^L must reach it
+                return (m - 1).bit_length()
+            """),
+    }),
 ]
