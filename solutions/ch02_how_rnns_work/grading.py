@@ -164,7 +164,8 @@ def sample(student, ref, rng):
                      f"{temperature} (B={B}, V={V})", rtol=0, atol=0,
                      hint="temperature 0 means greedy decoding: the argmax of each row")
 
-    # (The quick checks first, so that a sampler they catch is not run on the 10,000 draws.)
+    # (The quick checks first, so that a sampler they catch is not run on every draw below;
+    # the frequencies of five batches of 30,000 rows come last.)
     # A class with a logit of -inf has probability 0 and must never be drawn.
     row = rng.normal(size=5)
     row[rng.permutation(5)[:2]] = -np.inf
@@ -198,6 +199,17 @@ def sample(student, ref, rng):
                           "probability; subtract each row's maximum before np.exp so that "
                           "logits / temperature cannot overflow")
 
+    # Huge logits: only their differences matter, within each row. Two rows interleaved, one
+    # near +1000 and one near -1000.
+    rows = rng.normal(size=(2, 4)) + np.array([[1000.0], [-1000.0]])
+    temperature = float(rng.uniform(0.7, 1.5))
+    ids = _sample(student, np.tile(rows, (n, 1)), temperature, _generator(rng),
+                  "logits near +1000 and -1000")
+    for r, size in enumerate(["+1000", "-1000"]):
+        _check_frequencies(ids[r::2], _p_at(rows[r], temperature),
+                           f"for the row of logits near {size} in a batch of rows near +1000 "
+                           f"and -1000 (temperature {temperature:.3g})")
+
     # Over 10,000 draws, the frequencies follow softmax(logits / temperature); three different
     # rows interleaved in one batch, each its own distribution.
     for V, temperature in [(2, 0.3), (10, 1.5), (50, 5.0), (7, 1.0),
@@ -209,17 +221,6 @@ def sample(student, ref, rng):
             _check_frequencies(ids[r::3], _p_at(rows[r], temperature),
                                f"from row {r} of a batch of three distributions (V={V}, "
                                f"temperature {temperature:.3g})")
-
-    # Huge logits: only their differences matter, within each row. Two rows interleaved, one
-    # near +1000 and one near -1000.
-    rows = rng.normal(size=(2, 4)) + np.array([[1000.0], [-1000.0]])
-    temperature = float(rng.uniform(0.7, 1.5))
-    ids = _sample(student, np.tile(rows, (n, 1)), temperature, _generator(rng),
-                  "logits near +1000 and -1000")
-    for r, size in enumerate(["+1000", "-1000"]):
-        _check_frequencies(ids[r::2], _p_at(rows[r], temperature),
-                           f"for the row of logits near {size} in a batch of rows near +1000 "
-                           f"and -1000 (temperature {temperature:.3g})")
 
 
 # --- first_bit_params ----------------------------------------------------------------------------
