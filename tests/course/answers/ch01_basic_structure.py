@@ -231,6 +231,22 @@ WRONG = [
         def output_layer(params, hs):
             return (hs @ params["W_y"] + params["b_y"]).squeeze()
         """)),
+    Wrong("rnn_forward", "appends_same_array", "updates one state array in place (h[real] = "
+                                               "...) and appends that same array at every "
+                                               "step: every entry of hs ends as the last state",
+          _code("""
+        def rnn_forward(params, xs, h0, mask=None):
+            h, hs = h0.copy(), []
+            for t in range(len(xs)):
+                new = rnn_step(params, xs[t], h)
+                real = np.ones(len(h0), bool) if mask is None else mask[t] != 0
+                h[real] = new[real]
+                hs.append(h)
+            out = np.stack(hs)
+            if mask is not None:
+                out = np.where(np.asarray(mask)[..., None] != 0, out, 0.0)
+            return out, h
+        """)),
 ]
 
 ALTERNATIVES = [
