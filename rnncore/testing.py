@@ -92,9 +92,9 @@ def difference(got, want, name, rtol=1e-6, atol=1e-8, exact=False, values=False,
             if found:
                 return found
         return None
-    if isinstance(want, str) or want is None:
-        return None if (type(got) is type(want) and got == want) else (
-            f"{name} is {got!r}, expected {want!r}")
+    if isinstance(want, str) or want is None:        # a str, numpy's np.str_ too
+        same = got is None if want is None else isinstance(got, str) and got == want
+        return None if same else f"{name} is {got!r}, expected {want!r}"
     if got is None:
         return f"{name} is None: did the function return its result?"
     if isinstance(want, (bool, np.bool_)):
@@ -152,14 +152,17 @@ def assert_close(got, expected, name, rtol=1e-6, atol=1e-8, time_major=False, hi
     An int or integer array expected must come back as integers, equal (see ``difference``).
     """
     suffix = f" Hint: {hint}" if hint else ""
-    if isinstance(expected, (list, tuple)):          # literal numbers, [[0.5, 2.0]] or [1, 2]
+    literal = isinstance(expected, (list, tuple))
+    if literal:                                      # literal numbers, [[0.5, 2.0]] or [1, 2]
         try:
             expected = np.asarray(expected, dtype=np.float64)
         except (TypeError, ValueError):              # a tuple of results: compared item by item
-            pass
+            literal = False
     if not isinstance(expected, (dict, tuple, list)) and not _is_int(expected):
         expected = np.asarray(expected)
-        if isinstance(got, (list, tuple)):           # a list of numbers is numbers here
+        # Against literal numbers, a list of numbers is numbers too. Against an array, a list is
+        # not what the grader accepts (``difference``), so the visible test does not either.
+        if literal and isinstance(got, (list, tuple)):
             try:
                 got = np.asarray(got)
             except (TypeError, ValueError):

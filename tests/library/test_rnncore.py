@@ -263,6 +263,24 @@ def test_assert_close_names_quantity_time_step_and_hint():
         testing.assert_grads_close({"W_h": np.ones(2)}, {"W_h": np.zeros(2)})
 
 
+def test_visible_assertions_accept_what_the_grader_accepts():
+    """assert_close agrees with ``difference``, the grader's comparison: a list is not an array
+    (a visible test passed hs returned as a list, which grading then gave no points), while
+    literal numbers may be met by a list; numpy's np.str_ is a str."""
+    expected = np.array([[0.5, 2.0]])
+    assert testing.difference([[0.5, 2.0]], expected, "hs") is not None
+    with pytest.raises(AssertionError, match="hs should be numbers, not a list"):
+        testing.assert_close([[0.5, 2.0]], expected, "hs")
+    testing.assert_close([[0.5, 2.0]], [[0.5, 2.0]], "hs")          # literal against literal
+    testing.assert_close(expected, [[0.5, 2.0]], "hs")
+    labels = np.array(["vanishing", "exploding"])
+    assert testing.difference(labels[0], "vanishing", "regime") is None
+    assert testing.difference(labels[1], "vanishing", "regime") is not None
+    assert testing.difference(np.array("vanishing"), "vanishing", "regime") is not None
+    assert testing.difference(None, None, "state") is None
+    assert testing.difference("None", None, "state") is not None
+
+
 # --- data ---------------------------------------------------------------------------------------
 
 def test_sunspots_ship_with_the_package():
