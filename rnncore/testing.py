@@ -29,7 +29,7 @@ import numpy as np
 from .validation import first_non_finite
 
 __all__ = ["assert_close", "assert_grads_close", "assert_unchanged", "difference", "without",
-           "LibraryUnavailable"]
+           "zeroed", "LibraryUnavailable"]
 
 
 # --- the comparison ------------------------------------------------------------------------------
@@ -143,6 +143,21 @@ def difference(got, want, name, rtol=1e-6, atol=1e-8, exact=False, values=False,
                  f"tolerance rtol={np.max(rtol):g}, atol={np.max(atol):g}")
     return (f"{name} differs from the expected value{at} ({int(bad.sum())} of {bad.size} "
             f"entries wrong; largest error {worst:.3g}, {tolerance})")
+
+
+def zeroed(value):
+    """value with every number in it set to 0, in the same structure (dicts, lists, tuples),
+    shapes and types: given to a predicting function, it tells whether the function computes from
+    the params it is given (one that kept its model in a global variable predicts the same)."""
+    if isinstance(value, dict):
+        return {key: zeroed(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)([zeroed(item) for item in value])
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iufc":
+        return np.zeros_like(value)
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
+        return type(value)(0)
+    return value
 
 
 def assert_close(got, expected, name, rtol=1e-6, atol=1e-8, time_major=False, hint=None):

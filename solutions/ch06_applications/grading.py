@@ -23,7 +23,7 @@ import numpy as np
 from rnncore_grader.checks import StudentError, expect, expect_call, question
 from rnncore import audio, forecast
 from rnncore.data import tasks
-from rnncore.testing import changed_argument, difference
+from rnncore.testing import changed_argument, difference, zeroed
 
 TOL = dict(rtol=1e-4, atol=1e-5)
 
@@ -231,24 +231,11 @@ _OWN_PARAMS = ("Hint: return everything the predicting function needs (the model
                "that the last training set")
 
 
-def _zeroed(value):
-    """value with every number in it set to 0 (same structure, shapes and types)."""
-    if isinstance(value, dict):
-        return {key: _zeroed(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)([_zeroed(item) for item in value])
-    if isinstance(value, np.ndarray) and value.dtype.kind in "iufc":
-        return np.zeros_like(value)
-    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
-        return type(value)(0)
-    return value
-
-
 def _expect_uses_params(student, function, params, xs, predicted, what):
     """student.function must compute from its params: with every number in them 0, it must not
     give the same predictions again (a model kept in a global variable would)."""
     try:
-        blank = np.asarray(getattr(student, function)(_zeroed(params), xs))
+        blank = np.asarray(getattr(student, function)(zeroed(params), xs))
     except StudentError:
         return                                  # it cannot predict without its params: fine
     expect(not (blank.shape == np.shape(predicted) and np.array_equal(blank, predicted)),

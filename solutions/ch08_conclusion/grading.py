@@ -20,7 +20,7 @@ reread, never to the answer.
 import numpy as np
 
 from rnncore_grader.checks import StudentError, expect, expect_close, question
-from rnncore.testing import changed_argument
+from rnncore.testing import changed_argument, zeroed
 
 THRESHOLD = 0.9          # accuracy on the hidden test set; the solution's is about 1.0
 N_TRAIN, N_TEST = 2000, 1000
@@ -33,19 +33,6 @@ ACCURACY_HINT = ("an accuracy near 0.75 means the model counts X and Y but not t
                  "RNN forgets it, chapters 4 and 5; a model that reads only the last steps never "
                  "sees it) or has not learned which tokens are X and Y. Learn them from "
                  "train_data, never from particular token values")
-
-
-def _zeroed(value):
-    """value with every number in it set to 0 (same structure, shapes and types)."""
-    if isinstance(value, dict):
-        return {key: _zeroed(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)([_zeroed(item) for item in value])
-    if isinstance(value, np.ndarray) and value.dtype.kind in "iufc":
-        return np.zeros_like(value)
-    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
-        return type(value)(0)
-    return value
 
 
 @question("test_capstone")
@@ -94,7 +81,7 @@ def capstone(student, ref, rng):
                                   "(initialisation, shuffling, dropout...), never from an "
                                   "unseeded np.random.default_rng() or the global np.random")
     try:
-        blank = np.asarray(student.predict(_zeroed(params), test_xs))
+        blank = np.asarray(student.predict(zeroed(params), test_xs))
     except StudentError:
         return                                  # it cannot predict without its params: fine
     expect(not (blank.shape == classes.shape and np.array_equal(blank, classes)),

@@ -281,6 +281,18 @@ def test_visible_assertions_accept_what_the_grader_accepts():
     assert testing.difference("None", None, "state") is not None
 
 
+def test_zeroed_keeps_the_structure_and_zeroes_every_number():
+    params = {"gru": {"W_h": np.ones((2, 3), np.float32)}, "steps": [3, 2.5], "mean": np.float64(4),
+              "order": (np.arange(3), True, "x", None)}
+    blank = testing.zeroed(params)
+    assert blank["gru"]["W_h"].dtype == np.float32 and not blank["gru"]["W_h"].any()
+    assert blank["steps"] == [0, 0.0] and type(blank["steps"][0]) is int
+    assert blank["mean"] == 0 and isinstance(blank["mean"], np.float64)
+    assert isinstance(blank["order"], tuple) and not blank["order"][0].any()
+    assert blank["order"][1:] == (True, "x", None)                  # not numbers: kept
+    assert params["gru"]["W_h"].all() and params["steps"] == [3, 2.5]   # the original unchanged
+
+
 # --- data ---------------------------------------------------------------------------------------
 
 def test_sunspots_ship_with_the_package():
