@@ -184,7 +184,12 @@ def test_expect_close_is_one_comparison_with_assert_close():
         assert_close(4, 3, "n")
     with pytest.raises(AssertionError, match=r"counts should be an array of integers"):
         assert_close(np.array([1.0, 2.0]), np.array([1, 2]), "counts")
-    assert_close([1.0, 2.0], np.array([1.0, 2.0]), "a list of numbers")
+    # a list where the reference is an array: both refuse it (the grader always did)
+    with pytest.raises(CheckFailed, match="a list of numbers should be numbers, not a list"):
+        expect_close([1.0, 2.0], np.array([1.0, 2.0]), "a list of numbers")
+    with pytest.raises(AssertionError, match="a list of numbers should be numbers, not a list"):
+        assert_close([1.0, 2.0], np.array([1.0, 2.0]), "a list of numbers")
+    assert_close([1.0, 2.0], [1.0, 2.0], "a list of numbers")       # literal numbers: either
 
 
 # --- the student's side: without and assert_unchanged ----------------------------------------------
