@@ -29,7 +29,7 @@ import numpy as np
 from .validation import first_non_finite
 
 __all__ = ["assert_close", "assert_grads_close", "assert_unchanged", "difference", "without",
-           "zeroed", "LibraryUnavailable"]
+           "zeroed", "predicts_without_params", "LibraryUnavailable"]
 
 
 # --- the comparison ------------------------------------------------------------------------------
@@ -158,6 +158,18 @@ def zeroed(value):
     if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
         return type(value)(0)
     return value
+
+
+def predicts_without_params(predict, params, xs, predicted, failures=Exception):
+    """True if predict(params with every number 0, xs) gives ``predicted`` again, as a predicting
+    function that kept its model in a global variable does; one that computes from its params
+    cannot. A call that fails with one of ``failures`` (it needed its params) gives False."""
+    try:
+        with np.errstate(all="ignore"):
+            blank = np.asarray(predict(zeroed(params), xs))
+    except failures:
+        return False
+    return blank.shape == np.shape(predicted) and np.array_equal(blank, predicted)
 
 
 def assert_close(got, expected, name, rtol=1e-6, atol=1e-8, time_major=False, hint=None):

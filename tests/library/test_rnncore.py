@@ -293,6 +293,22 @@ def test_zeroed_keeps_the_structure_and_zeroes_every_number():
     assert params["gru"]["W_h"].all() and params["steps"] == [3, 2.5]   # the original unchanged
 
 
+def test_predicts_without_params_tells_a_global_model_from_one_that_reads_its_params():
+    params, xs = {"W": np.array([[1.0, -1.0], [-2.0, 3.0]])}, np.array([[1.0, 0.5], [0.2, 1.0]])
+    reads = lambda p, x: np.argmax(x @ p["W"], axis=-1)
+    kept = dict(params)
+    from_a_global = lambda p, x: np.argmax(x @ kept["W"], axis=-1)
+    predicted = reads(params, xs)
+    assert not testing.predicts_without_params(reads, params, xs, predicted)
+    assert testing.predicts_without_params(from_a_global, params, xs, predicted)
+
+    def needs_params(p, x):
+        raise ZeroDivisionError("no scale")
+    assert not testing.predicts_without_params(needs_params, params, xs, predicted)
+    with pytest.raises(ZeroDivisionError):           # only the failures named are a "no"
+        testing.predicts_without_params(needs_params, params, xs, predicted, failures=KeyError)
+
+
 # --- data ---------------------------------------------------------------------------------------
 
 def test_sunspots_ship_with_the_package():
